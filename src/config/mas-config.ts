@@ -1,0 +1,45 @@
+/** The whole, validated configuration of one service process (contract §2.5). */
+export interface MasConfig {
+  host: string;
+  port: number;
+  corsOrigins: string[] | '*';
+  allowedHosts: string[];
+  token?: string;
+  workspaceRoot: string;
+  tmuxBin: string;
+  /** Socket passed with `-S` on every call (T-01). */
+  tmuxSocket: string;
+  /** True when MAS_TMUX_SOCKET named a socket other than the user's default one. */
+  tmuxSocketExplicit: boolean;
+  tmuxConfig?: string;
+  tmuxTimeoutMs: number;
+  windowCols: number;
+  windowRows: number;
+  cacheTtlMs: number;
+  agentCommand: string[];
+  agentResumeArgs: string[];
+  agentProcessNames: string[];
+  agentEnvPassthrough: string[];
+  masHome?: string;
+  agentLaunchCheckMs: number;
+  promptDelayMs: number;
+  submitDelayMs: number;
+  sendEof: boolean;
+  eofDelayMs: number;
+  stopGraceMs: number;
+  agentStopKeys: string[];
+  idempotencyTtlMs: number;
+  rateLimits: { runs: number; message: number; lifecycle: number; other: number };
+  /** Environment the service itself was started with; the source of PATH and passthrough values. */
+  serviceEnv: Record<string, string | undefined>;
+}
+
+/** DI token for {@link MasConfig}. */
+export const MAS_CONFIG = Symbol('MAS_CONFIG');
+
+/** Thrown at start-up with every problem found, so the process never runs half-configured. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n - ${problems.join('\n - ')}`);
+  }
+}

@@ -1,0 +1,85 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { MasError, RequestRejectedError } from './mas-error';
+
+/** The one table from wire code to HTTP status (contract §3.2). */
+const STATUS: Record<string, number> = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  UNAUTHORIZED: 401,
+  ORIGIN_NOT_ALLOWED: 403,
+  HOST_NOT_ALLOWED: 403,
+  ROUTE_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  TARGET_NOT_FOUND: 404,
+  SESSION_ID_AMBIGUOUS: 409,
+  SESSION_TERMINATED: 409,
+  SESSION_EXISTS: 409,
+  RESTORE_IN_PROGRESS: 409,
+  SESSION_STARTING: 409,
+  AGENT_NOT_RUNNING: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_RESTORABLE: 422,
+  RATE_LIMITED: 429,
+  TMUX_ERROR: 502,
+  AGENT_START_FAILED: 502,
+  TMUX_UNAVAILABLE: 503,
+  WORKSPACE_UNAVAILABLE: 503,
+  AGENT_COMMAND_UNAVAILABLE: 503,
+  NOT_READY: 503,
+  TMUX_TIMEOUT: 504,
+};
+
+export interface ErrorBody {
+  error: string;
+  code: string;
+  details?: Record<string, unknown>;
+  timestamp: string;
+}
+
+/** Maps anything thrown to the envelope of contract §3.1; 500 only for defects. */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
+    const err = this.toMasError(exception);
+    let status = err ? (STATUS[err.code] ?? 500) : 500;
+    let body: ErrorBody;
+    if (err && status !== 500) {
+      body = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
+      if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+      if (status >= 500) this.logger.warn(`${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`);
+    } else {
+      status = 500;
+      this.logger.error(`defect on ${req.method} ${req.url}: ${exception instanceof Error ? exception.stack : String(exception)}`);
+      body = { error: 'Internal error', code: 'INTERNAL_ERROR', timestamp: new Date().toISOString() };
+    }
+    if (body.details === undefined) delete body.details;
+    if (res.headersSent) return;
+    res.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  }
+
+  private toMasError(exception: unknown): MasError | undefined {
+    if (exception instanceof MasError) return exception;
+    if (exception instanceof HttpException) {
+      const s = exception.getStatus();
+      if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');
+      if (s === 429) return new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, 60);
+      if (s === 413) return new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Request body too large');
+    }
+    return undefined;
+  }
+}
+
+/** For middleware that answers before Nest's filter chain (body parsing, origin, host, token). */
+export function sendError(res: Response, err: MasError): void {
+  const body: ErrorBody = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
+  if (body.details === undefined) delete body.details;
+  if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+  res.status(STATUS[err.code] ?? 500).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}

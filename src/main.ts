@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { ConfigError } from './config/mas-config';
+import { parseEnv } from './config/parse-env';
+
+async function bootstrap(): Promise<void> {
+  let cfg;
+  try {
+    cfg = parseEnv(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(cfg), { bodyParser: false });
+  configureApp(app, cfg);
+  const server = app.getHttpServer();
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  await app.listen(cfg.port, cfg.host);
+  new Logger('Main').log(`MAS API listening on http://${cfg.host}:${cfg.port} (workspace ${cfg.workspaceRoot}, tmux socket ${cfg.tmuxSocket})`);
+}
+
+void bootstrap();

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import { MasError, TmuxError } from '../errors/mas-error';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+
+export interface DeliveryTarget {
+  agentId: string;
+  paneId: string;
+  window: string | null;
+  pane: number | null;
+  inMode: boolean;
+}
+
+export type ReceiptStatus = 'delivered' | 'not_found' | 'not_running' | 'failed' | 'unknown' | 'not_attempted';
+
+export interface Receipt {
+  agentId: string;
+  window: string | null;
+  pane: number | null;
+  status: ReceiptStatus;
+  reason?: string;
+}
+
+const isTimeout = (e: unknown) => e instanceof MasError && e.code === 'TMUX_TIMEOUT';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Message delivery of contract §7.6, shared by /message and the prompts of /runs. Text reaches
+ * tmux only on load-buffer's stdin (T-41), pastes go to pane ids, nothing is ever retried (T-51).
+ * Callers hold the session's write lock.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger('Delivery');
+
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly tmux: TmuxGateway,
+  ) {}
+
+  async deliver(targets: DeliveryTarget[], text: string, execute: boolean): Promise<Receipt[]> {
+    const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
+    const buffer = `mas-${randomUUID()}`;
+    try {
+      await this.tmux.loadBuffer(buffer, text);
+    } catch (e) {
+      if (isTimeout(e)) throw TmuxError.timeout('load-buffer', 'none');
+      for (const r of receipts.values()) Object.assign(r, { status: 'failed', reason: 'TMUX_ERROR' });
+      return [...receipts.values()];
+    }
+    const pasted: DeliveryTarget[] = [];
+    let stopped = false;
+    try {
+      for (const t of targets) {
+        const r = receipts.get(t.agentId)!;
+        try {
+          if (t.inMode) await this.tmux.leaveCopyMode(t.paneId);
+          await this.tmux.pasteBuffer(buffer, t.paneId);
+          pasted.push(t);
+          r.status = execute ? 'not_attempted' : 'delivered';
+        } catch (e) {
+          Object.assign(r, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+          if (isTimeout(e)) {
+            stopped = true;
+            break;
+          }
+        }
+      }
+    } finally {
+      await this.tmux.deleteBuffer(buffer).catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));
+    }
+    if (execute && !stopped && pasted.length) await this.submit(pasted, receipts);
+    return [...receipts.values()];
+  }
+
+  /** One wait, then a separate Enter per pasted pane: TUIs drop an Enter glued to a paste (T-41). */
+  private async submit(pasted: DeliveryTarget[], receipts: Map<string, Receipt>): Promise<void> {
+    await sleep(this.cfg.submitDelayMs);
+    for (const t of pasted) {
+      const r = receipts.get(t.agentId)!;
+      try {
+        await this.tmux.sendKey(t.paneId, 'Enter');
+        r.status = 'delivered';
+      } catch (e) {
+        Object.assign(r, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+        if (isTimeout(e)) return;
+      }
+    }
+  }
+
+  /** Opt-in EOF convention (§7.6 step 5): later, once per pane, skipped if gone, never reported. */
+  async sendEof(targets: DeliveryTarget[]): Promise<void> {
+    await sleep(this.cfg.eofDelayMs);
+    for (const t of targets) {
+      try {
+        await this.tmux.sendLiteral(t.paneId, 'EOF');
+        await this.tmux.sendKey(t.paneId, 'Enter');
+      } catch {
+        /* pane gone or tmux down: not retried, not reported */
+      }
+    }
+  }
+}

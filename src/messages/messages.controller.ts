@@ -1,0 +1,28 @@
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { IdempotencyService } from '../common/idempotency.service';
+import { ApiErrors } from '../errors/error-response.dto';
+import { MessageRequestDto, MessageResponseDto } from './dto/message.dto';
+import { MessageService } from './message.service';
+
+@ApiTags('Messages')
+@Controller('message')
+export class MessagesController {
+  constructor(
+    private readonly messages: MessageService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Deliver text to agents, byte-exact, with one receipt per agent' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOkResponse({ type: MessageResponseDto })
+  @ApiErrors(400, 404, 409, 413, 415, 429, 502, 503, 504)
+  sendMessage(@Body() body: MessageRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const k = IdempotencyService.validate(key);
+    const raw = body as unknown as Record<string, unknown>;
+    return this.idempotency.run(k, 'POST /message', raw, () => this.messages.send(raw), () => res.setHeader('Idempotency-Replayed', 'true'));
+  }
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { hashKey } from '../common/idempotency.service';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import { MasError, TmuxError } from '../errors/mas-error';
+import { attachCommand } from '../sessions/session.mapper';
+import { SessionService } from '../sessions/session.service';
+import type { KnownSession } from '../sessions/snapshot';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+import { WorkspaceWriter } from '../workspace/workspace.writer';
+import { parseRunRequest } from './run-request';
+import { planLayout, resolveAgentCommand } from './session-layout';
+import { StartupJob } from './startup.job';
+
+/** POST /runs: the synchronous phase of contract §4.9; prompts go to the background job. */
+@Injectable()
+export class RunService {
+  private readonly logger = new Logger('Runs');
+
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly sessions: SessionService,
+    private readonly tmux: TmuxGateway,
+    private readonly writer: WorkspaceWriter,
+    private readonly startup: StartupJob,
+  ) {}
+
+  async create(body: Record<string, unknown>, idempotencyKey?: string) {
+    const t0 = Date.now();
+    const req = parseRunRequest(body);
+    const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
+    if (keyHash) {
+      const existing = await this.findByRequestHash(keyHash);
+      if (existing) return this.response(existing);
+    }
+    await this.writer.checkWritable();
+    const agentPath = resolveAgentCommand(this.cfg);
+    const id = await this.drawId();
+    const state = this.sessions.state;
+    state.hidden.add(id);
+    const plan = planLayout(this.cfg, {
+      id, sessionDir: this.sessions.sessionDir(id), roster: req.roster,
+      agentArgv: [agentPath, ...this.cfg.agentCommand.slice(1)],
+      tags: { '@mas_session_id': id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api', ...(keyHash ? { '@mas_request_id': keyHash } : {}) },
+    });
+    let tmuxStarted = false;
+    try {
+      await this.writer.create({ id, agents: req.roster, config: req.config, requestKeyHash: keyHash, createdAt: new Date() });
+      tmuxStarted = true;
+      await this.tmux.createSession(plan);
+      state.hidden.delete(id);
+      const k = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === id);
+      const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
+      if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
+      this.sessions.invalidate();
+      this.startup.start(k, req.prompts);
+      this.logger.log(`created ${k.tmuxName} with ${req.roster.length} agents in ${Date.now() - t0}ms`);
+      return this.response(k);
+    } catch (e) {
+      state.hidden.delete(id);
+      await this.rollback(id, plan.name, tmuxStarted);
+      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('create', 'rolled_back');
+      throw e;
+    } finally {
+      state.hidden.delete(id);
+    }
+  }
+
+  private response(k: KnownSession) {
+    return {
+      sessionId: k.id, shortId: k.shortId, tmuxSession: k.tmuxName, status: 'starting' as const,
+      workingDir: k.workingDir, unitDir: k.unitDir, workflowsDir: k.workflowsDir, startedAt: k.startedAt,
+      attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined),
+      agents: k.roster,
+    };
+  }
+
+  /** A create that was answered before a restart, or whose answer was lost, is found by its tag (§4.12). */
+  private async findByRequestHash(hash: string): Promise<KnownSession | undefined> {
+    const snap = await this.sessions.snapshot(true);
+    return snap.sessions.find((s) => s.tmux?.tagRequestId === hash);
+  }
+
+  /** A v4 UUID from a cryptographic source, redrawn while its short id or name is taken (§4.9 step 2). */
+  private async drawId(): Promise<string> {
+    const snap = await this.sessions.snapshot(true);
+    const names = new Set(await this.tmux.listTree().then((t) => t.sessions.map((s) => s.name)));
+    for (let i = 0; i < 8; i++) {
+      const id = randomUUID();
+      const short = id.slice(0, 8);
+      if (existsSync(this.sessions.sessionDir(id)) || names.has(`mas-${short}`) || snap.sessions.some((s) => s.shortId === short)) continue;
+      return id;
+    }
+    throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', { reason: 'id_exhausted' });
+  }
+
+  /** Nothing partial remains (R13): tmux session, index entry, directory. */
+  private async rollback(id: string, name: string, tmuxStarted: boolean): Promise<void> {
+    if (tmuxStarted) await this.tmux.killSession(`=${name}`).catch((e) => this.logger.error(`rollback: kill ${name} failed: ${String(e)}`));
+    await this.writer.remove(id).catch((e) => this.logger.error(`rollback: remove ${id} failed: ${String(e)}`));
+    this.sessions.invalidate();
+  }
+}

@@ -1,0 +1,28 @@
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { IdempotencyService } from '../common/idempotency.service';
+import { ApiErrors } from '../errors/error-response.dto';
+import { RunsRequestDto, RunsResponseDto } from './dto/run.dto';
+import { RunService } from './run.service';
+
+@ApiTags('Runs')
+@Controller('runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a MAS session with a team of agents; prompts are typed in the background' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key return the first result' })
+  @ApiCreatedResponse({ type: RunsResponseDto })
+  @ApiErrors(400, 409, 413, 415, 429, 502, 503, 504)
+  createRun(@Body() body: RunsRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const k = IdempotencyService.validate(key);
+    const raw = body as unknown as Record<string, unknown>;
+    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.setHeader('Idempotency-Replayed', 'true'));
+  }
+}

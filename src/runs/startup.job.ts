@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import { MasError } from '../errors/mas-error';
+import { DeliveryService } from '../messages/delivery.service';
+import { SessionService } from '../sessions/session.service';
+import type { KnownSession } from '../sessions/snapshot';
+import type { StartupView } from '../sessions/startup';
+
+const JOB_LIMIT_MS = 5 * 60_000;
+
+/**
+ * The background phase of POST /runs (contract §4.9): launch check, then each prompt typed in
+ * roster order through the shared delivery, one agent at a time under the session lock. Never
+ * resumed after a restart, so a prompt is never typed twice; prompts are never logged.
+ */
+@Injectable()
+export class StartupJob implements OnApplicationShutdown {
+  private readonly logger = new Logger('Startup');
+
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly sessions: SessionService,
+    private readonly delivery: DeliveryService,
+  ) {}
+
+  onApplicationShutdown(): void {
+    for (const v of this.sessions.state.startups.values()) v.cancel();
+  }
+
+  start(k: KnownSession, prompts: Map<string, string>): void {
+    let cancelled = false;
+    const view: StartupView & { cancel: () => void } = {
+      state: 'starting',
+      startedAt: new Date().toISOString(),
+      prompts: k.roster.map((agentId) => ({ agentId, state: 'pending' })),
+      cancel: () => {
+        cancelled = true;
+        if (view.state === 'starting') this.finish(view, 'cancelled');
+      },
+    };
+    this.sessions.state.startups.set(k.id, view);
+    const deadline = Date.now() + JOB_LIMIT_MS;
+    void this.run(k.id, prompts, view, () => cancelled || Date.now() > deadline).catch((e) => {
+      this.logger.error(`startup of ${k.tmuxName} failed: ${String(e)}`);
+      if (view.state === 'starting') this.finish(view, 'failed');
+    });
+  }
+
+  private async run(id: string, prompts: Map<string, string>, view: StartupView, stop: () => boolean): Promise<void> {
+    const launchedAt = Date.now();
+    await sleep(this.cfg.agentLaunchCheckMs);
+    if (stop()) return;
+    const checked = await this.agentsOf(id);
+    for (const p of view.prompts) {
+      if (checked?.get(p.agentId)?.status !== 'running') Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+    }
+    await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)));
+    for (const p of view.prompts) {
+      if (stop()) return;
+      if (p.state !== 'pending') continue;
+      await this.sessions.state.withLock(id, async () => {
+        const a = (await this.agentsOf(id))?.get(p.agentId);
+        if (!a || a.status !== 'running' || !a.paneId) return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+        const text = prompts.get(p.agentId)!;
+        const target = { agentId: a.agentId, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
+        try {
+          const [r] = await this.delivery.deliver([target], text, true);
+          if (r.status === 'delivered') p.state = 'delivered';
+          else Object.assign(p, { state: r.status === 'unknown' ? 'unknown' : 'failed', reason: r.reason ?? 'TMUX_ERROR' });
+        } catch (e) {
+          Object.assign(p, { state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+        }
+        this.logger.log(`prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`);
+      });
+    }
+    if (stop()) return;
+    const delivered = view.prompts.filter((p) => p.state === 'delivered').length;
+    this.finish(view, delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed');
+  }
+
+  private async agentsOf(id: string) {
+    const k = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === id);
+    return k?.tmux ? new Map(k.agents.map((a) => [a.agentId, a])) : undefined;
+  }
+
+  private finish(view: StartupView, state: StartupView['state']): void {
+    view.state = state;
+    view.finishedAt = new Date().toISOString();
+    this.sessions.invalidate();
+  }
+}
+
+// unref: a pending prompt delay must not keep a closing process alive.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,64 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AgentStatusDto } from './session.dto';
+
+const ID = 'ebef3e29-0b76-4071-ad8d-d5d075397ec3';
+const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';
+
+export class ConnectRequestDto {
+  @ApiPropertyOptional({ description: 'Accepted, no effect', default: false }) reconnect?: boolean;
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,32}$', example: 'unit1', description: 'Window name, legacy alias or index' }) window?: string;
+}
+
+export class ConnectionDetailsDto {
+  @ApiProperty({ example: 6 }) windows!: number;
+  @ApiProperty({ example: 5 }) activeAgents!: number;
+  @ApiProperty({ example: 0 }) attachedClients!: number;
+  @ApiPropertyOptional({ example: 'unit1' }) focusedWindow?: string;
+}
+
+export class ConnectionInfoDto {
+  @ApiProperty({ example: ID }) sessionId!: string;
+  @ApiProperty({ example: 'ebef3e29' }) shortId!: string;
+  @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
+  @ApiProperty({ enum: ['connected'] }) status!: string;
+  @ApiProperty({ example: 'tmux attach-session -t mas-ebef3e29:unit1' }) attachCommand!: string;
+  @ApiProperty({ example: WS }) workingDir!: string;
+  @ApiProperty({ example: `${WS}/unit` }) unitDir!: string;
+  @ApiProperty({ example: `${WS}/workflows` }) workflowsDir!: string;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time' }) timestamp!: string;
+  @ApiProperty({ type: ConnectionDetailsDto }) connectionDetails!: ConnectionDetailsDto;
+}
+
+export class StopRequestDto {
+  @ApiPropertyOptional({ default: false, description: 'Skip the graceful phase' }) force?: boolean;
+}
+
+export class StopResponseDto {
+  @ApiProperty({ example: ID }) sessionId!: string;
+  @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
+  @ApiProperty({ enum: ['stopped'] }) status!: string;
+  @ApiProperty({ enum: ['active', 'inactive', 'terminated', 'restoring'] }) previousStatus!: string;
+  @ApiProperty() alreadyStopped!: boolean;
+  @ApiProperty({ description: 'Every agent had exited before the kill' }) graceful!: boolean;
+  @ApiPropertyOptional({ type: [String], example: ['INDEX_UPDATE_FAILED'] }) warnings?: string[];
+  @ApiProperty({ format: 'date-time' }) timestamp!: string;
+}
+
+export class RestoreRequestDto {
+  @ApiPropertyOptional({ default: false }) startAgents?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'Stop a live session first' }) force?: boolean;
+}
+
+export class RestoreResponseDto {
+  @ApiProperty({ example: ID }) sessionId!: string;
+  @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
+  @ApiProperty({ example: 'tmux attach-session -t mas-ebef3e29' }) attachCommand!: string;
+  @ApiProperty({ enum: ['restored'] }) status!: string;
+  @ApiProperty() agentsStarted!: boolean;
+  @ApiProperty({ type: [AgentStatusDto] }) agents!: AgentStatusDto[];
+  @ApiProperty({ example: WS }) workingDir!: string;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time' }) restoredAt!: string;
+  @ApiProperty({ format: 'date-time' }) timestamp!: string;
+}

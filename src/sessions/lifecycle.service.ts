@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { bodyBool, throwIfIssues } from '../common/input';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import { ConflictError, NotRestorableError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import { planLayout, resolveAgentCommand } from '../runs/session-layout';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+import { WorkspaceWriter } from '../workspace/workspace.writer';
+import { attachCommand, publicAgent, statusOf } from './session.mapper';
+import { SessionService } from './session.service';
+import type { KnownSession } from './snapshot';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Stop and restore (contract §4.7, §4.8, §7.7). */
+@Injectable()
+export class LifecycleService {
+  private readonly logger = new Logger('Lifecycle');
+
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly sessions: SessionService,
+    private readonly tmux: TmuxGateway,
+    private readonly writer: WorkspaceWriter,
+  ) {}
+
+  async stop(raw: string, body: Record<string, unknown>) {
+    const issues: ValidationIssue[] = [];
+    const force = bodyBool(body, 'force', false, issues);
+    throwIfIssues(issues);
+    const first = await this.sessions.find(raw);
+    if (this.sessions.state.restoring.has(first.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: first.id });
+    return this.sessions.state.withLock(first.id, async () => {
+      this.sessions.state.startups.get(first.id)?.cancel();
+      const k = await this.sessions.find(first.id, 'path', 'sessionId', true);
+      const previousStatus = statusOf(k, this.sessions.state);
+      const result = await this.stopLocked(k, force);
+      this.sessions.invalidate();
+      return { sessionId: k.id, tmuxSession: k.tmuxName, status: 'stopped' as const, previousStatus, ...result, timestamp: new Date().toISOString() };
+    });
+  }
+
+  /** Steps 2–5 of §4.7; the caller holds the lock. */
+  private async stopLocked(k: KnownSession, force: boolean) {
+    const t0 = Date.now();
+    if (!k.tmux) {
+      const warnings = k.source === 'workspace' && k.record?.session?.STATUS === 'active' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
+      return { alreadyStopped: true, graceful: true, ...(warnings.length ? { warnings } : {}) };
+    }
+    const graceful = force ? k.agents.every((a) => a.status !== 'running') : await this.gracefulPhase(k);
+    await this.tmux.killSession(k.tmux.id);
+    const warnings = k.source === 'workspace' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
+    this.logger.log(`stopped ${k.tmuxName} graceful=${graceful} in ${Date.now() - t0}ms`);
+    return { alreadyStopped: false, graceful, ...(warnings.length ? { warnings } : {}) };
+  }
+
+  /** Stop keys to each running agent, then poll every 250 ms until none runs or the grace ends (§7.7). */
+  private async gracefulPhase(k: KnownSession): Promise<boolean> {
+    const running = k.agents.filter((a) => a.status === 'running' && a.paneId);
+    if (!running.length) return true;
+    for (const [i, key] of this.cfg.agentStopKeys.entries()) {
+      if (i > 0) await sleep(500);
+      await Promise.all(running.map((a) => this.tmux.sendKey(a.paneId!, key).catch(() => undefined)));
+    }
+    const deadline = Date.now() + this.cfg.stopGraceMs;
+    while (Date.now() < deadline) {
+      const snap = await this.sessions.snapshot(true);
+      const now = snap.sessions.find((s) => s.id === k.id);
+      if (!now?.tmux || now.agents.every((a) => a.status !== 'running')) return true;
+      await sleep(250);
+    }
+    return false;
+  }
+
+  async restore(raw: string, body: Record<string, unknown>) {
+    const issues: ValidationIssue[] = [];
+    const startAgents = bodyBool(body, 'startAgents', false, issues);
+    const force = bodyBool(body, 'force', false, issues);
+    throwIfIssues(issues);
+    const state = this.sessions.state;
+    const k = await this.sessions.find(raw, 'path', 'sessionId', true);
+    if (state.restoring.has(k.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
+    if (k.source !== 'workspace' || !k.record) throw new NotRestorableError('no_session_dir');
+    if (!k.record.session) throw new NotRestorableError(k.record.sessionProblem ?? 'metadata_unreadable');
+    const agentPath = startAgents ? resolveAgentCommand(this.cfg) : undefined;
+    if (k.tmux && !force) throw new ConflictError('SESSION_EXISTS', 'Session is running', { sessionId: k.id, status: statusOf(k, state) });
+    state.restoring.add(k.id); // same tick as the check: two restores cannot both pass
+    this.sessions.invalidate();
+    try {
+      return await state.withLock(k.id, () => this.restoreLocked(k, force, agentPath));
+    } finally {
+      state.restoring.delete(k.id);
+      this.sessions.invalidate();
+    }
+  }
+
+  private async restoreLocked(k: KnownSession, force: boolean, agentPath: string | undefined) {
+    const t0 = Date.now();
+    if (force && k.tmux) await this.stopLocked(k, true);
+    await this.writer.checkWritable();
+    const previous = await this.writer.setIndexStatus(k.id, 'restoring');
+    const plan = planLayout(this.cfg, {
+      id: k.id, sessionDir: k.workingDir, roster: k.roster,
+      agentArgv: agentPath ? [agentPath, ...this.cfg.agentCommand.slice(1), ...this.cfg.agentResumeArgs] : undefined,
+      tags: { '@mas_session_id': k.id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api' },
+    });
+    try {
+      await this.tmux.createSession(plan);
+      if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
+      const after = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === k.id);
+      if (!after?.tmux) throw new TmuxError('TMUX_ERROR', 'Restored session vanished', { reason: 'session_vanished' });
+      if (agentPath && after.agents.length && after.agents.every((a) => a.status !== 'running')) {
+        throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', { agents: after.agents.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })) });
+      }
+      await this.writer.writeStatus(k.id, 'active', 'restoredAt');
+      this.logger.log(`restored ${k.tmuxName} agents=${Boolean(agentPath)} in ${Date.now() - t0}ms`);
+      return {
+        sessionId: k.id, tmuxSession: k.tmuxName, attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined),
+        status: 'restored' as const, agentsStarted: Boolean(agentPath) && after.agents.some((a) => a.status === 'running'),
+        agents: after.agents.map(publicAgent), workingDir: k.workingDir, startedAt: k.startedAt,
+        restoredAt: new Date().toISOString(), timestamp: new Date().toISOString(),
+      };
+    } catch (e) {
+      await this.tmux.killSession(`=${plan.name}`).catch(() => undefined);
+      await this.writer.setIndexStatus(k.id, previous ?? 'stopped').catch(() => undefined);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import type { AgentView } from './agent-status';
+import type { KnownSession } from './snapshot';
+import type { SessionState } from './session-state';
+
+export type SessionStatus = 'active' | 'inactive' | 'terminated' | 'restoring';
+
+/** First match wins (contract §5.2). */
+export function statusOf(k: KnownSession, state: SessionState): SessionStatus {
+  if (state.restoring.has(k.id)) return 'restoring';
+  if (!k.tmux) return 'terminated';
+  return k.tmux.attached >= 1 ? 'active' : 'inactive';
+}
+
+export function isRestorable(k: KnownSession, status: SessionStatus): boolean {
+  return status === 'terminated' && k.source === 'workspace' && k.record?.session != null;
+}
+
+/** Public agent fields only: the pane id and copy-mode flag stay inside the service. */
+export function publicAgent(a: AgentView): Omit<AgentView, 'paneId' | 'inMode'> {
+  const { paneId: _p, inMode: _m, ...rest } = a;
+  return rest;
+}
+
+/** SessionInfo (contract §4.3). */
+export function toSessionInfo(k: KnownSession, state: SessionState) {
+  const status = statusOf(k, state);
+  return {
+    sessionId: k.id,
+    shortId: k.shortId,
+    tmuxSession: k.tmuxName,
+    status,
+    source: k.source,
+    workingDir: k.workingDir,
+    startedAt: k.startedAt,
+    ...(k.lastActivity ? { lastActivity: k.lastActivity } : {}),
+    agentCount: k.agents.filter((a) => a.status === 'running').length,
+    agentsTotal: k.roster.length,
+    attachedClients: k.tmux?.attached ?? 0,
+    httpServerStatus: k.tmux ? ('running' as const) : ('stopped' as const),
+    restorable: isRestorable(k, status),
+  };
+}
+
+/** SessionDetail = SessionInfo + dirs, agents, windows, config, startup, warnings (§4.3). */
+export function toSessionDetail(k: KnownSession, state: SessionState) {
+  const startup = state.startups.get(k.id);
+  return {
+    ...toSessionInfo(k, state),
+    unitDir: k.unitDir,
+    workflowsDir: k.workflowsDir,
+    agents: k.agents.map(publicAgent),
+    windows: k.windows,
+    ...(k.record?.config ? { config: k.record.config } : {}),
+    ...(startup ? { startup: { state: startup.state, startedAt: startup.startedAt, ...(startup.finishedAt ? { finishedAt: startup.finishedAt } : {}), prompts: startup.prompts } } : {}),
+    ...(k.warnings.length ? { warnings: [...new Set(k.warnings)] } : {}),
+  };
+}
+
+/** `tmux [-S socket] attach-session -t mas-<short>[:window]` (§4.6). */
+export function attachCommand(tmuxName: string, socket: string | undefined, window?: string): string {
+  const s = socket ? `-S ${/^[A-Za-z0-9._/@%+,:-]+$/.test(socket) ? socket : `'${socket.replace(/'/g, `'\\''`)}'`} ` : '';
+  return `tmux ${s}attach-session -t ${tmuxName}${window !== undefined ? `:${window}` : ''}`;
+}

@@ -1,0 +1,117 @@
+import * as path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { WINDOW_ALIASES } from '../common/agents';
+import { bodyBool, queryEnum, queryInt, throwIfIssues } from '../common/input';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import { ConflictError, type ValidationIssue } from '../errors/mas-error';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+import { WorkspaceReader } from '../workspace/workspace.reader';
+import { SessionCache } from './session-cache';
+import { attachCommand, isRestorable, publicAgent, statusOf, toSessionDetail, toSessionInfo } from './session.mapper';
+import { parseRefOrThrow, resolveRef } from './session-ref';
+import { SessionState } from './session-state';
+import { joinSnapshot, type KnownSession, type Snapshot } from './snapshot';
+
+const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
+
+/** Read use cases: list, detail, agents, connect; the snapshot (cache-aside) for every feature. */
+@Injectable()
+export class SessionService {
+  private readonly processNames: Set<string>;
+
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly tmux: TmuxGateway,
+    private readonly reader: WorkspaceReader,
+    private readonly cache: SessionCache,
+    readonly state: SessionState,
+  ) {
+    const argv0 = cfg.agentCommand[0] ?? '';
+    this.processNames = new Set([path.basename(argv0), ...cfg.agentProcessNames].filter(Boolean));
+  }
+
+  /** One consistent view (R1); `fresh` bypasses the cache, as writes answer from a new listing. */
+  async snapshot(fresh = false): Promise<Snapshot> {
+    const fetch = async () => {
+      const [tree, cat] = await Promise.all([this.tmux.listTree(), this.reader.catalogue()]);
+      return joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: this.state.hidden });
+    };
+    return fresh ? fetch() : this.cache.get(fetch);
+  }
+
+  sessionDir(id: string): string {
+    return this.reader.sessionDir(id);
+  }
+
+  invalidate(): void {
+    this.cache.invalidate();
+  }
+
+  async find(raw: unknown, location: ValidationIssue['location'] = 'path', field = 'sessionId', fresh = false): Promise<KnownSession> {
+    const ref = parseRefOrThrow(raw, location, field);
+    return resolveRef(await this.snapshot(fresh), ref, raw as string);
+  }
+
+  async list(query: Record<string, unknown>) {
+    const issues: ValidationIssue[] = [];
+    const status = queryEnum(query, 'status', STATUS_FILTERS, 'all', issues);
+    const limit = queryInt(query, 'limit', 1, 100, 50, issues);
+    const offset = queryInt(query, 'offset', 0, 1_000_000, 0, issues);
+    throwIfIssues(issues);
+    const snap = await this.snapshot();
+    const all = snap.sessions
+      .map((k) => toSessionInfo(k, this.state))
+      .filter((s) => status === 'all' || s.status === status)
+      .sort((a, b) => (a.startedAt === b.startedAt ? (a.sessionId < b.sessionId ? -1 : 1) : a.startedAt < b.startedAt ? 1 : -1));
+    const sessions = all.slice(offset, offset + limit);
+    return { sessions, total: all.length, count: sessions.length, limit, offset, timestamp: new Date().toISOString() };
+  }
+
+  async detail(raw: string) {
+    return toSessionDetail(await this.find(raw), this.state);
+  }
+
+  async agents(raw: string) {
+    const k = await this.find(raw);
+    return { sessionId: k.id, tmuxSession: k.tmuxName, agents: k.agents.map(publicAgent), timestamp: new Date().toISOString() };
+  }
+
+  /** Attach instructions; changes nothing (§4.6). */
+  async connect(raw: string, body: Record<string, unknown>) {
+    const issues: ValidationIssue[] = [];
+    bodyBool(body, 'reconnect', false, issues);
+    const window = body.window;
+    if (window !== undefined && (typeof window !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(window))) {
+      issues.push({ location: 'body', field: 'window', rule: typeof window === 'string' ? 'pattern' : 'type', message: 'must match ^[A-Za-z0-9_-]{1,32}$' });
+    }
+    throwIfIssues(issues);
+    const k = await this.find(raw);
+    const status = statusOf(k, this.state);
+    if (status === 'restoring') throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
+    if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: isRestorable(k, status) });
+    let focused: string | undefined;
+    if (typeof window === 'string') {
+      const w = /^[0-9]{1,2}$/.test(window)
+        ? k.tmux.windows.find((x) => x.index === Number(window))
+        : (k.tmux.windows.find((x) => x.name === window) ?? k.tmux.windows.find((x) => x.name === WINDOW_ALIASES[window]));
+      if (!w) throwIfIssues([{ location: 'body', field: 'window', rule: 'no_such_window', message: 'the session has no such window', received: window }]);
+      focused = /^[0-9]{1,2}$/.test(window) ? String(w!.index) : w!.name;
+    }
+    return {
+      sessionId: k.id, shortId: k.shortId, tmuxSession: k.tmuxName, status: 'connected' as const,
+      attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined, focused),
+      workingDir: k.workingDir, unitDir: k.unitDir, workflowsDir: k.workflowsDir, startedAt: k.startedAt,
+      timestamp: new Date().toISOString(),
+      connectionDetails: {
+        windows: k.tmux.windows.length,
+        activeAgents: k.agents.filter((a) => a.status === 'running').length,
+        attachedClients: k.tmux.attached,
+        ...(focused !== undefined ? { focusedWindow: focused } : {}),
+      },
+    };
+  }
+
+  detailOf(k: KnownSession) {
+    return toSessionDetail(k, this.state);
+  }
+}

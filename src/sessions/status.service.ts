@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { queryValue, throwIfIssues } from '../common/input';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
+import type { ValidationIssue } from '../errors/mas-error';
+import { statusOf } from './session.mapper';
+import { parseRefOrThrow, resolveRef } from './session-ref';
+import { SessionService } from './session.service';
+import type { KnownSession } from './snapshot';
+
+/** GET /status, the legacy summary, correct this time (contract §4.11). */
+@Injectable()
+export class StatusService {
+  constructor(
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async status(query: Record<string, unknown>) {
+    const issues: ValidationIssue[] = [];
+    const raw = queryValue(query, 'sessionId', issues);
+    throwIfIssues(issues);
+    const snap = await this.sessions.snapshot();
+    let k: KnownSession | undefined;
+    if (raw !== undefined) k = resolveRef(snap, parseRefOrThrow(raw, 'query', 'sessionId'), raw);
+    else {
+      const live = snap.sessions.filter((s) => s.tmux);
+      k = live.find((s) => s.source === 'legacy') ?? live.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''))[0];
+    }
+    const running = k ? k.agents.filter((a) => a.status === 'running').length : 0;
+    const total = k?.roster.length ?? 0;
+    return {
+      status: total > 0 && running === total ? 'running' : running === 0 ? 'stopped' : 'partial',
+      session: k?.tmuxName ?? null,
+      sessionId: k?.id ?? null,
+      sessionStatus: k ? statusOf(k, this.sessions.state) : null,
+      agents: k ? k.agents.map((a) => ({ id: a.agentId, status: a.status, window: a.window, pane: a.pane })) : [],
+      httpServer: { running: true, pid: process.pid, port: this.cfg.port },
+      timestamp: new Date().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,100 @@
+import type { PanePlan, SessionPlan, WindowPlan } from './tmux.types';
+
+/** Largest argv (bytes incl. NULs) one tmux client accepts, with headroom (T-40). */
+export const MAX_COMMAND_BYTES = 16_000;
+
+/**
+ * A trailing `;` would end the tmux command and start another (T-31); `\;` makes tmux keep it literally.
+ * Applied to every element we pass, ids and paths included.
+ */
+export function escapeArg(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
+/** Joins tmux commands into one invocation, escaping every element and separating with a bare `;`. */
+export function chain(commands: string[][]): string[] {
+  const out: string[] = [];
+  commands.forEach((cmd, i) => {
+    if (i > 0) out.push(';');
+    out.push(...cmd.map(escapeArg));
+  });
+  return out;
+}
+
+export function argvBytes(args: string[]): number {
+  return args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+}
+
+/** Exact session target for a name we created (T-21): `=name` for session commands. */
+export const exactSession = (name: string): string => `=${name}`;
+/** Exact window or pane target: `=name:W` / `=name:W.P` (T-21). */
+export const exactWindow = (name: string, w: number): string => `=${name}:${w}`;
+export const exactPane = (name: string, w: number, p: number): string => `=${name}:${w}.${p}`;
+
+const envArgs = (env: Record<string, string>): string[] => Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+const cmdArgs = (pane: PanePlan): string[] => (pane.command ? ['--', ...pane.command] : []);
+
+function tagPane(target: string, pane: PanePlan): string[][] {
+  if (!pane.agentId) return [];
+  return [
+    ['set-option', '-p', '-t', target, '@mas_agent_id', pane.agentId],
+    ['set-option', '-p', '-t', target, '@mas_agent_launched', pane.launched ? '1' : '0'],
+  ];
+}
+
+/**
+ * The first invocation: the session with window 0, its options and tags. `base-index` is forced to 0
+ * and the windows renumbered, whatever the user's configuration says (T-05, contract §7.3).
+ */
+export function createSessionCommands(plan: SessionPlan): string[][] {
+  const w0 = plan.windows[0];
+  const p0 = w0.panes[0];
+  const s = exactSession(plan.name);
+  return [
+    ['new-session', '-d', '-s', plan.name, '-n', w0.name, '-x', String(plan.cols), '-y', String(plan.rows), '-c', p0.cwd, ...envArgs(plan.sessionEnv), ...envArgs(p0.env), ...cmdArgs(p0)],
+    ['set-option', '-t', s, 'base-index', '0'],
+    ['set-option', '-t', s, 'default-size', `${plan.cols}x${plan.rows}`],
+    ['move-window', '-r', '-t', s],
+    ...Object.entries(plan.tags).map(([k, v]) => ['set-option', '-t', s, k, v]),
+    ...windowOptions(plan.name, w0),
+  ];
+}
+
+function windowOptions(name: string, w: WindowPlan): string[][] {
+  const t = exactWindow(name, w.index);
+  return [
+    ['set-option', '-w', '-t', t, 'pane-base-index', '0'],
+    ['set-option', '-w', '-t', t, 'automatic-rename', 'off'],
+    ['set-option', '-w', '-t', t, 'allow-rename', 'off'],
+    ...(w.keepDead ? [['set-option', '-w', '-t', t, 'remain-on-exit', 'on']] : []),
+  ];
+}
+
+/**
+ * One invocation per further window. Unit windows are built column-major (contract §7.3):
+ * split 0 right (→ slot 2), split 0 down (→ slot 1), split 2 down (→ slot 3); extra slots 4, 5
+ * are split from the last pane and the window tiled. Each pane is tagged right after it appears,
+ * while its index is still known.
+ */
+export function createWindowCommands(name: string, w: WindowPlan): string[][] {
+  const [p0, ...rest] = w.panes;
+  const cmds: string[][] = [
+    ['new-window', '-d', '-t', exactWindow(name, w.index), '-n', w.name, '-c', p0.cwd, ...envArgs(p0.env), ...cmdArgs(p0)],
+    ...windowOptions(name, w),
+    ...tagPane(exactPane(name, w.index, 0), p0),
+  ];
+  const split = (dir: '-h' | '-v', from: number, pane: PanePlan, newIndex: number) => {
+    cmds.push(['split-window', '-d', dir, '-t', exactPane(name, w.index, from), '-c', pane.cwd, ...envArgs(pane.env), ...cmdArgs(pane)]);
+    cmds.push(...tagPane(exactPane(name, w.index, newIndex), pane));
+  };
+  if (rest.length >= 3) {
+    split('-h', 0, w.panes[2], 1);
+    split('-v', 0, w.panes[1], 1);
+    split('-v', 2, w.panes[3], 3);
+    for (let i = 4; i < w.panes.length; i++) split('-v', i - 1, w.panes[i], i);
+  } else {
+    rest.forEach((pane, i) => split('-v', i, pane, i + 1));
+  }
+  if (w.tiled) cmds.push(['select-layout', '-t', exactWindow(name, w.index), 'tiled']);
+  return cmds;
+}

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { MasConfig } from '../config/mas-config';
+
+export interface RunResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** We killed it (timeout): a timeout whatever the exit code (T-50). */
+  timedOut: boolean;
+  /** stdout or stderr exceeded its cap; the process group was killed. */
+  overflow: boolean;
+  /** Spawn error code (ENOENT, EACCES, E2BIG...), when the binary never ran. */
+  spawnError?: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** Written to stdin, then stdin is closed (load-buffer -, T-41). */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** The one seam tests replace: runs tmux with an argument array and reports what happened. */
+export interface TmuxRunner {
+  run(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Kills every client still running (shutdown, R12). */
+  killAll(): void;
+}
+
+const STDOUT_CAP = 4 * 1024 * 1024;
+const STDERR_CAP = 64 * 1024;
+const LOCALE_VARS = ['LANG', 'LC_ALL', 'LC_CTYPE'];
+const BASE_VARS = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TMPDIR', 'TMUX_TMPDIR'];
+
+/**
+ * Spawns tmux. The only importer of node:child_process. Every call: `-u` (T-04), `-S <socket>` (T-01),
+ * `-f` only when configured (T-05), an allowlisted environment without TMUX/TMUX_PANE (T-02, T-03),
+ * its own process group killed with SIGKILL on timeout (T-50), byte caps (T-52).
+ */
+export class SpawnTmuxRunner implements TmuxRunner {
+  private readonly live = new Set<ChildProcess>();
+  private readonly env: Record<string, string>;
+  private readonly prefix: string[];
+
+  constructor(private readonly cfg: MasConfig) {
+    this.env = childEnv(cfg);
+    this.prefix = ['-u', '-S', cfg.tmuxSocket, ...(cfg.tmuxConfig ? ['-f', cfg.tmuxConfig] : [])];
+  }
+
+  run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], {
+          detached: true,
+          env: this.env,
+          stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        });
+      } catch (e) {
+        // E2BIG or a NUL byte throws synchronously (T-53).
+        resolve(fail((e as NodeJS.ErrnoException).code ?? 'ESPAWN', started));
+        return;
+      }
+      this.live.add(child);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      let timedOut = false;
+      let overflow = false;
+      let spawnError: string | undefined;
+      const killGroup = () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
+      }, opts.timeoutMs ?? this.cfg.tmuxTimeoutMs);
+      child.stdout!.on('data', (b: Buffer) => {
+        outLen += b.length;
+        if (outLen > STDOUT_CAP) { overflow = true; killGroup(); } else out.push(b);
+      });
+      child.stderr!.on('data', (b: Buffer) => {
+        errLen += b.length;
+        if (errLen > STDERR_CAP) { overflow = true; killGroup(); } else err.push(b);
+      });
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        spawnError = e.code ?? 'ESPAWN';
+      });
+      if (opts.input !== undefined && child.stdin) {
+        child.stdin.on('error', () => undefined); // EPIPE when tmux exits early; the exit status tells
+        child.stdin.end(opts.input, 'utf8');
+      }
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        this.live.delete(child);
+        resolve({
+          exitCode: code,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          timedOut,
+          overflow,
+          spawnError,
+          durationMs: Date.now() - started,
+        });
+      });
+    });
+  }
+
+  killAll(): void {
+    for (const c of this.live) {
+      try {
+        if (c.pid) process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+function fail(code: string, started: number): RunResult {
+  return { exitCode: null, stdout: '', stderr: '', timedOut: false, overflow: false, spawnError: code, durationMs: Date.now() - started };
+}
+
+/** Minimal client environment (contract §7.1): allowlist, UTF-8 locale, passthrough; never MAS_API_*. */
+export function childEnv(cfg: MasConfig): Record<string, string> {
+  const src = cfg.serviceEnv;
+  const env: Record<string, string> = {};
+  for (const k of [...BASE_VARS, ...LOCALE_VARS, ...cfg.agentEnvPassthrough]) {
+    const v = src[k];
+    if (v !== undefined && !k.startsWith('MAS_API_')) env[k] = v;
+  }
+  if (!env.PATH) env.PATH = '/usr/local/bin:/usr/bin:/bin';
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  if (!/utf-?8/i.test(locale)) env.LC_ALL = 'C.UTF-8';
+  return env;
+}

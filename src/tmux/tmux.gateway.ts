@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type CircuitBreaker from 'opossum';
+import { InternalError, MasError, TmuxError } from '../errors/mas-error';
+import { argvBytes, chain, createSessionCommands, createWindowCommands, exactSession, MAX_COMMAND_BYTES } from './tmux-args';
+import { createTmuxBreaker } from './tmux-breaker';
+import { parseTree, TREE_TEMPLATE } from './tmux-format';
+import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
+import { classifyTmuxFailure, isNoServer } from './tmux.errors';
+import { TMUX_RUNNER } from './tmux.constants';
+import type { SessionPlan, TmuxTree } from './tmux.types';
+import { Limiter } from './limiter';
+
+interface Call {
+  args: string[];
+  op: string;
+  write: boolean;
+  opts?: RunOptions;
+  /** "no server running" is an answer, not a failure (list, kill). */
+  noServerOk?: boolean;
+}
+
+/** Keys the service may send with send-keys, one per call (T-33). Never client text. */
+const KEY_ALLOWLIST = new Set(['Enter', 'C-c', 'C-d', 'Escape', 'q']);
+
+/**
+ * Typed tmux operations. Not a WebSocket gateway: the service's one door to tmux. Every call goes
+ * limiter → breaker → runner; reads are retried once after a fast transient failure (contract R4).
+ */
+@Injectable()
+export class TmuxGateway implements OnModuleDestroy {
+  private readonly logger = new Logger('Tmux');
+  private readonly limiter = new Limiter(8, 64);
+  readonly breaker: CircuitBreaker<[Call], RunResult>;
+  private openedAt = 0;
+  /** Counts spawned clients; tests and the benchmark read it. */
+  calls = 0;
+
+  constructor(@Inject(TMUX_RUNNER) private readonly runner: TmuxRunner) {
+    this.breaker = createTmuxBreaker((c: Call) => this.exec(c));
+    this.breaker.on('open', () => (this.openedAt = Date.now()));
+  }
+
+  onModuleDestroy(): void {
+    this.breaker.shutdown();
+    this.runner.killAll();
+  }
+
+  /** The whole server in one `list-panes -a -F` call (T-10); no server = empty tree (T-06). */
+  async listTree(): Promise<TmuxTree> {
+    const r = await this.read({ args: ['list-panes', '-a', '-F', TREE_TEMPLATE], op: 'list-panes', write: false, noServerOk: true });
+    if (isNoServer(r)) return { sessions: [] };
+    const { tree, dropped } = parseTree(r.stdout);
+    if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
+    return tree;
+  }
+
+  /** `tmux -V` (T-07). */
+  async version(): Promise<string> {
+    const r = await this.read({ args: ['-V'], op: 'version', write: false });
+    return r.stdout.trim();
+  }
+
+  /** Builds a session layout; on any failure the caller rolls back with {@link killSession}. */
+  async createSession(plan: SessionPlan): Promise<void> {
+    const invocations = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
+    invocations.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
+    for (const cmds of invocations) await this.write(chain(cmds), cmds[0][0]);
+  }
+
+  /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */
+  async killSession(target: string): Promise<void> {
+    await this.write(['kill-session', '-t', target], 'kill-session', true);
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    try {
+      const r = await this.read({ args: ['has-session', '-t', exactSession(name)], op: 'has-session', write: false, noServerOk: true });
+      return r.exitCode === 0;
+    } catch (e) {
+      if (e instanceof MasError && e.code === 'TMUX_GONE') return false;
+      throw e;
+    }
+  }
+
+  /** Text reaches tmux only on stdin (T-41). */
+  async loadBuffer(buffer: string, text: string): Promise<void> {
+    await this.write(['load-buffer', '-b', buffer, '-'], 'load-buffer', false, { input: text });
+  }
+
+  async pasteBuffer(buffer: string, paneId: string): Promise<void> {
+    await this.write(['paste-buffer', '-p', '-b', buffer, '-t', paneId], 'paste-buffer');
+  }
+
+  async deleteBuffer(buffer: string): Promise<void> {
+    await this.write(['delete-buffer', '-b', buffer], 'delete-buffer', true);
+  }
+
+  /** Leaves copy mode, where keys are swallowed (T-42). */
+  async leaveCopyMode(paneId: string): Promise<void> {
+    await this.write(['copy-mode', '-q', '-t', paneId], 'copy-mode');
+  }
+
+  async sendKey(paneId: string, key: string): Promise<void> {
+    if (!KEY_ALLOWLIST.has(key)) throw new InternalError(`key ${key} is not allowlisted`);
+    await this.write(['send-keys', '-t', paneId, key], 'send-keys');
+  }
+
+  /** Constant literal text only (the EOF convention); `-l --` so nothing is a key name or flag (T-32, T-33). */
+  async sendLiteral(paneId: string, constant: 'EOF'): Promise<void> {
+    await this.write(['send-keys', '-t', paneId, '-l', '--', constant], 'send-keys');
+  }
+
+  /** Seconds until the breaker's trial call, for Retry-After. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((this.openedAt + 15_000 - Date.now()) / 1000));
+  }
+
+  private async read(c: Call): Promise<RunResult> {
+    try {
+      return await this.fire(c);
+    } catch (e) {
+      // One retry, only after a fast transient failure, never after a timeout (contract R4).
+      if (!(e instanceof TmuxError && e.details?.reason === 'transient')) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 100));
+      return this.fire(c);
+    }
+  }
+
+  private async write(args: string[], op: string, noServerOk = false, opts?: RunOptions): Promise<RunResult> {
+    if (argvBytes(args) > MAX_COMMAND_BYTES) throw new InternalError(`${op}: argv over ${MAX_COMMAND_BYTES} bytes`);
+    try {
+      return await this.fire({ args, op, write: true, opts, noServerOk });
+    } catch (e) {
+      if (noServerOk && e instanceof MasError && e.code === 'TMUX_GONE') return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 0 };
+      throw e;
+    }
+  }
+
+  private async fire(c: Call): Promise<RunResult> {
+    return this.limiter.run(async () => {
+      try {
+        return await this.breaker.fire(c);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'EOPENBREAKER') throw TmuxError.unavailable('breaker_open', this.retryAfterSeconds());
+        if ((e as { code?: string }).code === 'ETIMEDOUT') throw TmuxError.timeout(c.op, c.write ? 'unknown' : 'none');
+        throw e;
+      }
+    });
+  }
+
+  private async exec(c: Call): Promise<RunResult> {
+    this.calls++;
+    const r = await this.runner.run(c.args, c.opts);
+    this.logger.debug(`${c.op} exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
+    if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
+    if (c.noServerOk && isNoServer(r)) return r;
+    throw classifyTmuxFailure(r, c.op, c.write);
+  }
+}

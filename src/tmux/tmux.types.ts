@@ -1,0 +1,74 @@
+/** One pane as `list-panes -a` reports it (T-12). */
+export interface TmuxPane {
+  /** `%n`: stable while the server lives; the key for sends (T-13). */
+  id: string;
+  index: number;
+  dead: boolean;
+  deadStatus: number | null;
+  deadSignal: number | null;
+  inMode: boolean;
+  currentCommand: string;
+  /** `@mas_agent_id` tag, '' when untagged. */
+  agentId: string;
+  /** `@mas_agent_launched` = 1: the pane's own process is the agent. */
+  launched: boolean;
+}
+
+export interface TmuxWindow {
+  id: string;
+  index: number;
+  name: string;
+  active: boolean;
+  paneCount: number;
+  /** Epoch seconds of the last output in the window. */
+  activity: number;
+  panes: TmuxPane[];
+}
+
+export interface TmuxSession {
+  /** `$n` */
+  id: string;
+  name: string;
+  /** Epoch seconds. */
+  created: number;
+  /** Number of attached clients, not a flag (T-12). */
+  attached: number;
+  activity: number;
+  tagSessionId: string;
+  tagWorkspace: string;
+  tagRequestId: string;
+  windows: TmuxWindow[];
+}
+
+export interface TmuxTree {
+  sessions: TmuxSession[];
+}
+
+/** One pane to create in the layout: its slot, start directory, environment and optional command. */
+export interface PanePlan {
+  agentId?: string;
+  launched: boolean;
+  cwd: string;
+  env: Record<string, string>;
+  /** argv after `--` (T-34); absent for an idle shell. */
+  command?: string[];
+}
+
+export interface WindowPlan {
+  index: number;
+  name: string;
+  panes: PanePlan[];
+  /** remain-on-exit, for windows holding agent slots. */
+  keepDead: boolean;
+  tiled: boolean;
+}
+
+export interface SessionPlan {
+  name: string;
+  cols: number;
+  rows: number;
+  sessionEnv: Record<string, string>;
+  tags: Record<string, string>;
+  windows: WindowPlan[];
+  selectWindow: number;
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import type { MasConfig } from '../../src/config/mas-config';
+import { parseEnv } from '../../src/config/parse-env';
+import { TmuxGateway } from '../../src/tmux/tmux.gateway';
+import { scrubbedEnv, type TmuxTestServer } from './tmux-server';
+
+export const FAKE_AGENT = path.join(__dirname, 'fake-agent');
+
+export interface TestApp {
+  app: INestApplication;
+  cfg: MasConfig;
+  http: ReturnType<INestApplication['getHttpServer']>;
+  gateway: TmuxGateway;
+  workspace: string;
+  close(): Promise<void>;
+}
+
+/** The production wiring (configureApp) against a private tmux server and a temp workspace. */
+export async function createTestApp(server: TmuxTestServer | undefined, env: Record<string, string> = {}): Promise<TestApp> {
+  const workspace = env.MAS_WORKSPACE_ROOT ?? realpathSync(mkdtempSync('/tmp/mw-'));
+  const cfg = parseEnv(scrubbedEnv({
+    MAS_WORKSPACE_ROOT: workspace,
+    MAS_AGENT_COMMAND: FAKE_AGENT,
+    MAS_AGENT_LAUNCH_CHECK_MS: '300',
+    MAS_PROMPT_DELAY_MS: '500',
+    MAS_SUBMIT_DELAY_MS: '50',
+    MAS_STOP_GRACE_MS: '1000',
+    ...(server ? { MAS_TMUX_SOCKET: server.socket, MAS_TMUX_CONFIG: server.config } : {}),
+    ...env,
+  }));
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(cfg)] }).compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  configureApp(app, cfg);
+  await app.init();
+  return {
+    app, cfg, http: app.getHttpServer(), gateway: app.get(TmuxGateway), workspace,
+    close: async () => {
+      await app.close();
+      if (!env.MAS_WORKSPACE_ROOT) rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+}
