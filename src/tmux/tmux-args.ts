@@ -49,7 +49,7 @@ function tagPane(target: string, pane: PanePlan): string[][] {
 export function createSessionCommands(plan: SessionPlan): string[][] {
   const w0 = plan.windows[0];
   const p0 = w0.panes[0];
-  const s = exactSession(plan.name);
+  const s = `${exactSession(plan.name)}:`; // set-option needs the trailing colon (T-21)
   return [
     ['new-session', '-d', '-s', plan.name, '-n', w0.name, '-x', String(plan.cols), '-y', String(plan.rows), '-c', p0.cwd, ...envArgs(plan.sessionEnv), ...envArgs(p0.env), ...cmdArgs(p0)],
     ['set-option', '-t', s, 'base-index', '0'],
