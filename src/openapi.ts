@@ -19,6 +19,12 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const doc = SwaggerModule.createDocument(app, config, { operationIdFactory: (_c: string, method: string) => method });
   // Routes are served under /sessions and /session alike; document the canonical /sessions paths once.
   const paths = Object.fromEntries(Object.entries(doc.paths).filter(([p]) => !p.startsWith('/session/') && p !== '/session').sort(([a], [b]) => a.localeCompare(b)));
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(item) as { operationId?: string; responses?: Record<string, { description?: string }> }[]) {
+      if (op.operationId) op.operationId = op.operationId.replace(/\[\d+\]$/, ''); // one path per route after the alias filter
+      for (const [code, r] of Object.entries(op.responses ?? {})) if (r.description === '') r.description = code.startsWith('2') ? 'Success' : 'Error';
+    }
+  }
   doc.paths = paths;
   if (doc.components?.schemas) doc.components.schemas = Object.fromEntries(Object.entries(doc.components.schemas).sort(([a], [b]) => a.localeCompare(b)));
   return doc;
