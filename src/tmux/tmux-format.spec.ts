@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FS, parseTree, RS, TREE_FIELDS, TREE_TEMPLATE } from './tmux-format';
+
+const fixture = readFileSync(path.join(__dirname, '__fixtures__', 'list-panes.tmux-3.3a.txt'), 'utf8');
+
+describe('parseTree', () => {
+  it('builds sessions, windows and panes from recorded tmux 3.3a output', () => {
+    const { tree, dropped } = parseTree(fixture);
+    expect(dropped).toBe(0);
+    expect(tree.sessions.map((s) => s.name)).toEqual(['mas-abcdef01', 'name with spaces "q" \'s\' #x émoji😀', 'tab\\there']);
+    const mas = tree.sessions[0];
+    expect(mas).toMatchObject({ id: '$0', tagSessionId: 'abcdef01-0b76-4071-ad8d-d5d075397ec3', tagWorkspace: '/tmp/ws', attached: 0 });
+    expect(mas.windows.map((w) => w.name)).toEqual(['meta-manager', 'unit1', 'win\twith\ntab and lf']);
+    expect(mas.windows[0].panes[0]).toMatchObject({ agentId: '00', launched: true, dead: false, currentCommand: 'sleep' });
+    expect(mas.windows[1].panes[0]).toMatchObject({ dead: true, deadStatus: 3 });
+    expect(mas.windows[1].panes).toHaveLength(2);
+    expect(mas.windows[2].panes[0].id).toMatch(/^%\d+$/);
+  });
+
+  it('the template carries every field once, records start with RS', () => {
+    expect(TREE_TEMPLATE.startsWith(RS)).toBe(true);
+    expect(TREE_TEMPLATE.split(FS)).toHaveLength(TREE_FIELDS.length);
+  });
+
+  it.each([
+    ['empty output', ''],
+    ['a truncated record', `${RS}$1${FS}mas-abcdef01${FS}12\n`],
+    ['garbage', 'hello world\nnot a record\n'],
+  ])('drops malformed input safely: %s', (_, out) => {
+    const { tree } = parseTree(out);
+    expect(tree.sessions).toEqual([]);
+  });
+
+  it('counts a record with the wrong field count as dropped', () => {
+    const good = fixture.split('\n')[0];
+    expect(parseTree(`${good}\n${good}${FS}extra\n`).dropped).toBe(1);
+  });
+});

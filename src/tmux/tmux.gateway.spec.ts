@@ -1,0 +1,75 @@
+import { TmuxError } from '../errors/mas-error';
+import { FS, RS, TREE_FIELDS } from './tmux-format';
+import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
+import { TmuxGateway } from './tmux.gateway';
+
+/** A strict scripted runner: records argv, replays the given result. */
+class ScriptedRunner implements TmuxRunner {
+  calls: string[][] = [];
+  constructor(private readonly reply: (args: string[]) => Partial<RunResult>) {}
+  async run(args: string[], _opts?: RunOptions): Promise<RunResult> {
+    this.calls.push(args);
+    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...this.reply(args) };
+  }
+  killAll(): void {}
+}
+
+function row(session: number, pane: number): string {
+  const v: Record<string, string> = Object.fromEntries(TREE_FIELDS.map((f) => [f, '']));
+  Object.assign(v, { session_id: `$${session}`, session_name: `mas-${String(session).padStart(8, '0')}`, window_id: `@${session}`, window_index: '0', window_name: 'unit1', pane_id: `%${session * 100 + pane}`, pane_index: String(pane), session_created: '1', window_panes: '14' });
+  return RS + TREE_FIELDS.map((f) => v[f]).join(FS);
+}
+
+describe(TmuxGateway.name, () => {
+  let sut: TmuxGateway;
+  afterEach(() => sut.onModuleDestroy());
+
+  it('reads 50 sessions × 14 panes with exactly one list-panes call (R1)', async () => {
+    const out = Array.from({ length: 50 }, (_, s) => Array.from({ length: 14 }, (_, p) => row(s, p)).join('\n')).join('\n') + '\n';
+    const runner = new ScriptedRunner(() => ({ stdout: out }));
+    sut = new TmuxGateway(runner);
+    const tree = await sut.listTree();
+    expect(tree.sessions).toHaveLength(50);
+    expect(tree.sessions[7].windows[0].panes).toHaveLength(14);
+    expect(runner.calls).toHaveLength(1);
+    expect(runner.calls[0].slice(0, 3)).toEqual(['list-panes', '-a', '-F']);
+  });
+
+  it('treats "no server running" as an empty tree', async () => {
+    sut = new TmuxGateway(new ScriptedRunner(() => ({ exitCode: 1, stderr: 'no server running on /tmp/x/s\n' })));
+    expect(await sut.listTree()).toEqual({ sessions: [] });
+  });
+
+  it('retries a read once after a transient failure, never a write', async () => {
+    let n = 0;
+    const runner = new ScriptedRunner(() => (n++ === 0 ? { exitCode: 1, stderr: 'server exited unexpectedly\n' } : { stdout: '' }));
+    sut = new TmuxGateway(runner);
+    await sut.listTree();
+    expect(runner.calls).toHaveLength(2);
+    n = 0;
+    runner.calls = [];
+    await expect(sut.pasteBuffer('b', '%1')).rejects.toBeInstanceOf(TmuxError);
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('client outcomes never open the breaker; infrastructure failures do, then it fails fast', async () => {
+    let mode: 'gone' | 'broken' = 'gone';
+    const runner = new ScriptedRunner(() => (mode === 'gone' ? { exitCode: 1, stderr: "can't find pane: %9\n" } : { exitCode: 1, stderr: 'something odd\n' }));
+    sut = new TmuxGateway(runner);
+    for (let i = 0; i < 20; i++) await sut.pasteBuffer('b', '%9').catch(() => undefined);
+    expect(sut.breaker.opened).toBe(false);
+    mode = 'broken';
+    for (let i = 0; i < 30; i++) await sut.pasteBuffer('b', '%9').catch(() => undefined);
+    expect(sut.breaker.opened).toBe(true);
+    const before = runner.calls.length;
+    await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'breaker_open' } });
+    expect(runner.calls.length).toBe(before);
+  });
+
+  it('refuses keys outside the allowlist without calling tmux (T-33)', async () => {
+    const runner = new ScriptedRunner(() => ({}));
+    sut = new TmuxGateway(runner);
+    await expect(sut.sendKey('%1', 'rm -rf /')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(runner.calls).toHaveLength(0);
+  });
+});
