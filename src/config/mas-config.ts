@@ -29,6 +29,8 @@ export interface MasConfig {
   stopGraceMs: number;
   agentStopKeys: string[];
   idempotencyTtlMs: number;
+  /** Time the breaker stays open before its trial call (R5). */
+  breakerResetMs: number;
   rateLimits: { runs: number; message: number; lifecycle: number; other: number };
   /** Environment the service itself was started with; the source of PATH and passthrough values. */
   serviceEnv: Record<string, string | undefined>;

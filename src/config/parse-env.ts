@@ -65,6 +65,7 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     stopGraceMs: int('MAS_STOP_GRACE_MS', 5000, 0, 15000),
     agentStopKeys,
     idempotencyTtlMs: int('MAS_IDEMPOTENCY_TTL_MS', 86_400_000, 1000, 604_800_000),
+    breakerResetMs: int('MAS_BREAKER_RESET_MS', 15_000, 100, 300_000),
     rateLimits: {
       runs: int('MAS_RATE_LIMIT_RUNS', 10, 1, 1_000_000),
       message: int('MAS_RATE_LIMIT_MESSAGE', 120, 1, 1_000_000),

@@ -26,10 +26,14 @@ describe('parseTree', () => {
   it.each([
     ['empty output', ''],
     ['a truncated record', `${RS}$1${FS}mas-abcdef01${FS}12\n`],
-    ['garbage', 'hello world\nnot a record\n'],
+
   ])('drops malformed input safely: %s', (_, out) => {
     const { tree } = parseTree(out);
     expect(tree.sessions).toEqual([]);
+  });
+
+  it('counts garbage lines as dropped, so the gateway can refuse them', () => {
+    expect(parseTree('hello world\nnot a record\n')).toEqual({ tree: { sessions: [] }, dropped: 2 });
   });
 
   it('counts a record with the wrong field count as dropped', () => {

@@ -45,15 +45,17 @@ export interface ParseResult {
 /** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
 export function parseTree(stdout: string): ParseResult {
   const records: string[] = [];
+  let stray = 0;
   for (const line of stdout.split('\n')) {
     if (line.startsWith(RS)) records.push(line.slice(1));
     else if (records.length) records[records.length - 1] += '\n' + line;
+    else if (line !== '') stray++; // text before any record: not tmux's answer to our template
   }
   // The final LF of the output appended an empty continuation to the last record.
   if (records.length && stdout.endsWith('\n')) records[records.length - 1] = records[records.length - 1].slice(0, -1);
   const sessions = new Map<string, TmuxSession>();
   const windows = new Map<string, TmuxWindow>();
-  let dropped = 0;
+  let dropped = stray;
   for (const rec of records) {
     const f = rec.split(FS);
     if (f.length !== TREE_FIELDS.length) {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type CircuitBreaker from 'opossum';
 import { InternalError, MasError, TmuxError } from '../errors/mas-error';
 import { argvBytes, chain, createSessionCommands, createWindowCommands, exactSession, MAX_COMMAND_BYTES } from './tmux-args';
-import { createTmuxBreaker } from './tmux-breaker';
+import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
 import { parseTree, TREE_TEMPLATE } from './tmux-format';
 import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
 import { classifyTmuxFailure, isNoServer } from './tmux.errors';
@@ -35,8 +36,14 @@ export class TmuxGateway implements OnModuleDestroy {
   /** Counts spawned clients; tests and the benchmark read it. */
   calls = 0;
 
-  constructor(@Inject(TMUX_RUNNER) private readonly runner: TmuxRunner) {
-    this.breaker = createTmuxBreaker((c: Call) => this.exec(c));
+  private readonly resetMs: number;
+
+  constructor(
+    @Inject(TMUX_RUNNER) private readonly runner: TmuxRunner,
+    @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
+  ) {
+    this.resetMs = cfg?.breakerResetMs ?? DEFAULT_BREAKER.resetTimeoutMs;
+    this.breaker = createTmuxBreaker((c: Call) => this.exec(c), { ...DEFAULT_BREAKER, resetTimeoutMs: this.resetMs });
     this.breaker.on('open', () => (this.openedAt = Date.now()));
   }
 
@@ -51,6 +58,7 @@ export class TmuxGateway implements OnModuleDestroy {
     if (isNoServer(r)) return { sessions: [] };
     const { tree, dropped } = parseTree(r.stdout);
     if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
+    if (dropped && tree.sessions.length === 0) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
     return tree;
   }
 
@@ -112,7 +120,7 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Seconds until the breaker's trial call, for Retry-After. */
   retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil((this.openedAt + 15_000 - Date.now()) / 1000));
+    return Math.max(1, Math.ceil((this.openedAt + this.resetMs - Date.now()) / 1000));
   }
 
   private async read(c: Call): Promise<RunResult> {
