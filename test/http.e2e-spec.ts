@@ -111,3 +111,27 @@ describe('token mode (e2e)', () => {
     await request(t.http).get('/sessions').set('Authorization', 'Bearer s3cret').expect(200);
   });
 });
+
+describe('rate limits (e2e)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    server = TmuxTestServer.create();
+    t = await createTestApp(server, { MAS_RATE_LIMIT_RUNS: '2', MAS_RATE_LIMIT_OTHER: '3' });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+  });
+
+  it('answers 429 RATE_LIMITED with Retry-After per budget; health is exempt', async () => {
+    for (let i = 0; i < 3; i++) await request(t.http).get('/sessions').expect(200);
+    const res = await request(t.http).get('/sessions').expect(429);
+    expect(res.body.code).toBe('RATE_LIMITED');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) await request(t.http).get('/health').expect(200);
+    await request(t.http).post('/runs').send({}).expect(400); // its own budget, untouched by the reads
+  });
+});

@@ -30,6 +30,8 @@ export async function createTestApp(server: TmuxTestServer | undefined, env: Rec
     MAS_PROMPT_DELAY_MS: '500',
     MAS_SUBMIT_DELAY_MS: '50',
     MAS_STOP_GRACE_MS: '1000',
+    // suites make many requests from one client; the rate-limit spec sets its own small budgets
+    MAS_RATE_LIMIT_RUNS: '10000', MAS_RATE_LIMIT_MESSAGE: '10000', MAS_RATE_LIMIT_LIFECYCLE: '10000', MAS_RATE_LIMIT_OTHER: '100000',
     ...(server ? { MAS_TMUX_SOCKET: server.socket, MAS_TMUX_CONFIG: server.config } : {}),
     ...env,
   }));
