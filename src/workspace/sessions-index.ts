@@ -91,8 +91,9 @@ export async function updateIndex(sessionsDir: string, change: (idx: IndexFile) 
   }
   const file = path.join(sessionsDir, '.sessions.index');
   try {
-    let { index, unreadable } = await readIndex(sessionsDir);
-    if (unreadable) {
+    const read = await readIndex(sessionsDir);
+    let index = read.index;
+    if (read.unreadable) {
       const stamp = isoSeconds().replace(/[-:]/g, '');
       await fsp.rename(file, `${file}.corrupt-${stamp}`).catch(() => undefined);
       index = { version: '1.0', sessions: rebuild ? await rebuild() : [] };

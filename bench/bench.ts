@@ -1,0 +1,162 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TREE_TEMPLATE } from '../src/tmux/tmux-format';
+import { hit, load, type LoadResult } from './load';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1,10,50,200').split(',').map(Number);
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 2000);
+const SUBMIT_DELAY_MS = 300;
+const root = path.join(__dirname, '..');
+const tmp = mkdtempSync('/tmp/mb-');
+const socket = path.join(tmp, 's');
+const conf = path.join(tmp, 'empty.conf');
+const ws = mkdtempSync('/tmp/mbw-');
+const counter = path.join(tmp, 'count');
+writeFileSync(conf, '');
+writeFileSync(counter, '');
+// Counts every tmux client the cold service forks (one line per spawn), then runs the real tmux.
+const wrapper = path.join(tmp, 'tmux-counting');
+writeFileSync(wrapper, `#!/bin/sh\necho x >> ${counter}\nexec tmux "$@"\n`);
+chmodSync(wrapper, 0o755);
+
+const tmux = (...a: string[]) => execFileSync('tmux', ['-u', '-S', socket, '-f', conf, ...a], { env: { PATH: process.env.PATH!, LC_ALL: 'C.UTF-8', HOME: tmp } }).toString();
+const spawns = () => readFileSync(counter, 'utf8').length / 2;
+
+function startService(port: number, extra: Record<string, string>): ChildProcess {
+  const env = {
+    PATH: process.env.PATH!, HOME: tmp, LC_ALL: 'C.UTF-8', MAS_API_PORT: String(port), MAS_WORKSPACE_ROOT: ws,
+    MAS_TMUX_SOCKET: socket, MAS_TMUX_CONFIG: conf, MAS_AGENT_COMMAND: 'sleep 100000', MAS_PROMPT_DELAY_MS: '200',
+    MAS_AGENT_LAUNCH_CHECK_MS: '200', MAS_SUBMIT_DELAY_MS: String(SUBMIT_DELAY_MS),
+    MAS_RATE_LIMIT_RUNS: '1000000', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000', ...extra,
+  };
+  return spawn(process.execPath, [path.join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitUp(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await hit(port, 'GET', '/health')).status === 200) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`service on ${port} did not start`);
+}
+
+/** Floor 1: a bare Node http server answering the same body. */
+async function bareFloor(body: string): Promise<LoadResult> {
+  const server = http.createServer((_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  await new Promise<void>((r) => server.listen(8799, '127.0.0.1', r));
+  const res = await load(8799, 'GET', '/', 10, PHASE_MS);
+  await new Promise((r) => server.close(r));
+  return res;
+}
+
+/** Floor 2: one forked `tmux list-panes -a -F …`, median of 15. */
+function forkFloor(): number {
+  const xs: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t0 = process.hrtime.bigint();
+    tmux('list-panes', '-a', '-F', TREE_TEMPLATE);
+    xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return xs.sort((a, b) => a - b)[7];
+}
+
+const team = JSON.stringify({ agents: { metaManager: { id: '00', prompt: 'p' }, units: [1, 2, 3].map((u) => ({ unitId: u, manager: { id: `${u}0`, prompt: 'p' }, workers: [1, 2, 3].map((x) => ({ id: `${u}${x}`, prompt: 'p' })) })) } });
+
+async function main(): Promise<void> {
+  console.log('building…');
+  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+  tmux('new-session', '-d', '-s', 'bench-keepalive', 'sleep 100000');
+  const warm = startService(8790, {});
+  const cold = startService(8791, { MAS_CACHE_TTL_MS: '0', MAS_TMUX_BIN: wrapper });
+  const rows: string[] = [];
+  const targets: string[] = [];
+  const runsLat: number[] = [];
+  const ids: string[] = [];
+  try {
+    await Promise.all([waitUp(8790), waitUp(8791)]);
+    for (const n of SIZES) {
+      while (ids.length < n) {
+        const r = await hit(8790, 'POST', '/runs', team);
+        if (r.status !== 201) throw new Error(`/runs answered ${r.status}: ${r.text}`);
+        runsLat.push(r.ms);
+        ids.push(JSON.parse(r.text).sessionId);
+      }
+      for (const id of ids.slice(-Math.min(ids.length, 20))) {
+        for (let i = 0; i < 200 && JSON.parse((await hit(8790, 'GET', `/sessions/${id}`)).text).startup?.state === 'starting'; i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      const body = (await hit(8790, 'GET', `/sessions?limit=100`)).text;
+      const bare = await bareFloor(body);
+      const fork = forkFloor();
+      const w1 = await load(8790, 'GET', '/sessions?limit=100', 1, PHASE_MS);
+      const w10 = await load(8790, 'GET', '/sessions?limit=100', 10, PHASE_MS);
+      const d10 = await load(8790, 'GET', `/sessions/${ids[0]}`, 10, PHASE_MS);
+      const s0 = spawns();
+      const c1 = await load(8791, 'GET', '/sessions?limit=100', 1, PHASE_MS);
+      const perReq = (spawns() - s0) / c1.requests;
+      const c10 = await load(8791, 'GET', '/sessions?limit=100', 10, PHASE_MS);
+      const msg = JSON.stringify({ session: `mas-${ids[0].slice(0, 8)}`, target: 'all', message: 'x'.repeat(10 * 1024) });
+      const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
+      const f = (x: number) => x.toFixed(1);
+      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} |`);
+      console.log(rows[rows.length - 1]);
+      if (n === Math.max(...SIZES)) {
+        const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
+        const runs = [...runsLat].sort((a, b) => a - b);
+        const p95 = runs[Math.floor(runs.length * 0.95)];
+        targets.push(
+          `- warm \`GET /sessions\` at N=${n}, c=10: p99 ${f(w10.p99)} ms ≤ 10 ms — ${mark(w10.p99 <= 10)}`,
+          `- warm throughput ≥ 50 % of the bare-Node floor: ${f((100 * w10.rps) / bare.rps)} % — ${mark(w10.rps >= bare.rps / 2)}`,
+          `- cold: one tmux process per listing: ${perReq.toFixed(2)} — ${mark(perReq <= 1.05)}`,
+          `- cold latency within 1.5× of one forked list-panes: p50 ${f(c1.p50)} ms vs ${f(fork)} ms (${f(c1.p50 / fork)}×) — ${mark(c1.p50 <= 1.5 * fork)}`,
+          `- \`POST /runs\` synchronous phase, 13 agents: p50 ${f(runs[Math.floor(runs.length / 2)])} ms, p95 ${f(p95)} ms ≤ 500 ms — ${mark(p95 <= 500)}`,
+          `- 10 KB message to 13 agents: p50 ${f(m1.p50)} ms, ${f(m1.p50 - SUBMIT_DELAY_MS)} ms beyond the ${SUBMIT_DELAY_MS} ms submit delay (target ≤ 100) — ${mark(m1.p50 - SUBMIT_DELAY_MS <= 100)}`,
+          `- RSS at N=${n} under load: ${rss.toFixed(0)} MB ≤ 150 MB — ${mark(rss <= 150)}`,
+        );
+      }
+    }
+  } finally {
+    warm.kill('SIGTERM');
+    cold.kill('SIGTERM');
+    try {
+      tmux('kill-server');
+    } catch {
+      /* gone */
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(ws, { recursive: true, force: true });
+  }
+  const tmuxV = execFileSync('tmux', ['-V']).toString().trim();
+  const doc = `# Performance
+
+Written by \`npm run bench\` (bench/bench.ts) on ${new Date().toISOString()}. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${tmuxV}.
+The service runs as a separate process (\`node dist/main.js\`) against a private tmux server holding N sessions made by \`POST /runs\`
+(15 panes each: 13 agents running \`sleep\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
+keep-alive connections, ${PHASE_MS} ms per phase. Times are milliseconds (p50 / p99); floors were measured in the same run.
+
+| N | fork floor: one \`list-panes -a\` | bare Node floor (req/s, c=10) | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+## Targets (issue 6)
+
+${targets.join('\n')}
+
+"Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once (counted through a wrapper
+script, which itself adds a \`sh\` fork to each cold call). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms).
+`;
+  writeFileSync(path.join(root, 'docs', 'PERFORMANCE.md'), doc);
+  console.log(doc);
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import * as http from 'node:http';
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One request; resolves with status and latency in ms. */
+export function hit(port: number, method: string, path: string, body?: string): Promise<{ status: number; ms: number; text: string }> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - t0) / 1e6, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
+
+/** Closed-loop load: `concurrency` clients, each sending as soon as the last answer arrived. */
+export async function load(port: number, method: string, path: string, concurrency: number, durationMs: number, body?: string, maxRequests = Infinity): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  const deadline = Date.now() + durationMs;
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < deadline && lat.length < maxRequests) {
+      const r = await hit(port, method, path, body);
+      if (r.status >= 400) errors++;
+      lat.push(r.ms);
+    }
+  }));
+  lat.sort((a, b) => a - b);
+  return { requests: lat.length, rps: lat.length / ((Date.now() - started) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), errors };
+}
