@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -18,7 +18,10 @@ async function bootstrap(): Promise<void> {
     }
     throw e;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(cfg), { bodyParser: false });
+  // One JSON object per line (R11); tmux calls are logged at debug level, off unless MAS_LOG_LEVEL=debug.
+  const levels: LogLevel[] = process.env.MAS_LOG_LEVEL === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'];
+  const logger = new ConsoleLogger({ json: true, logLevels: levels });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(cfg), { bodyParser: false, logger });
   configureApp(app, cfg);
   const server = app.getHttpServer();
   server.headersTimeout = 10_000;

@@ -139,6 +139,28 @@ describe('sessions (e2e, real tmux)', () => {
     expect(detail.warnings).toContain('METADATA_UNREADABLE');
   });
 
+  it('lists a tagged tmux-only session (directory gone) with source tmux', async () => {
+    const id = 'fee1dead-0b76-4071-ad8d-d5d075397ec3';
+    await server.ok('new-session', '-d', '-s', 'mas-fee1dead', 'sleep 600');
+    await server.ok('set-option', '-t', '=mas-fee1dead:', '@mas_session_id', id);
+    await server.ok('set-option', '-t', '=mas-fee1dead:', '@mas_workspace', ws);
+    const res = await request(t.http).get(`/sessions/${id}`).expect(200);
+    expect(res.body).toMatchObject({ source: 'tmux', status: 'inactive', restorable: false, workingDir: path.join(ws, 'sessions', id) });
+    await server.ok('set-option', '-t', '=mas-fee1dead:', '@mas_workspace', '/some/other/workspace');
+    await request(t.http).get(`/sessions/${id}`).expect(404); // tagged for another workspace: invisible
+  });
+
+  it('answers a listing of 50 live MAS sessions from exactly one tmux call (R1)', async () => {
+    for (let i = 0; i < 50; i++) {
+      const id = writeSessionDir(ws, { units: ['10'] });
+      await server.ok('new-session', '-d', '-s', `mas-${id.slice(0, 8)}`, '-n', 'design', 'sleep 600');
+    }
+    const before = t.gateway.calls;
+    const res = await request(t.http).get('/sessions?status=inactive&limit=100').expect(200);
+    expect(res.body.total).toBeGreaterThanOrEqual(50);
+    expect(t.gateway.calls - before).toBe(1);
+  });
+
   it('answers JSON 404 for unknown routes and wrong methods', async () => {
     for (const [m, p] of [['get', '/nope'], ['post', '/sessions'], ['get', '/sessions//stop'], ['get', '/runs']] as const) {
       const res = await request(t.http)[m](p).expect(404);

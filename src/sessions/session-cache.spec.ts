@@ -1,0 +1,47 @@
+import { createCache } from 'cache-manager';
+import type { MasConfig } from '../config/mas-config';
+import { SessionCache } from './session-cache';
+import type { Snapshot } from './snapshot';
+
+const snap = (n: number): Snapshot => ({ sessions: [], takenAt: n });
+const deferred = () => {
+  let resolve!: (s: Snapshot) => void;
+  const promise = new Promise<Snapshot>((r) => (resolve = r));
+  return { promise, resolve };
+};
+
+describe(SessionCache.name, () => {
+  const make = (ttl: number) => new SessionCache(createCache() as never, { cacheTtlMs: ttl } as MasConfig);
+
+  it('single-flight: 100 concurrent reads share one fetch, with or without TTL', async () => {
+    for (const ttl of [0, 2000]) {
+      const sut = make(ttl);
+      const d = deferred();
+      let fetches = 0;
+      const all = Array.from({ length: 100 }, () => sut.get(() => (fetches++, d.promise)));
+      d.resolve(snap(1));
+      await Promise.all(all);
+      expect(fetches).toBe(1);
+    }
+  });
+
+  it('a write during a slow fetch is visible to the next read (generation keys)', async () => {
+    const sut = make(2000);
+    const slow = deferred();
+    const first = sut.get(() => slow.promise);
+    sut.invalidate(); // a write lands while the fetch is in flight
+    slow.resolve(snap(1)); // the pre-write listing
+    expect((await first).takenAt).toBe(1);
+    const next = await sut.get(async () => snap(2));
+    expect(next.takenAt).toBe(2);
+  });
+
+  it('serves from the cache within the TTL and refetches with TTL 0', async () => {
+    const cached = make(2000);
+    await cached.get(async () => snap(1));
+    expect((await cached.get(async () => snap(2))).takenAt).toBe(1);
+    const off = make(0);
+    await off.get(async () => snap(1));
+    expect((await off.get(async () => snap(2))).takenAt).toBe(2);
+  });
+});
