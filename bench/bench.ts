@@ -28,7 +28,8 @@ const spawns = () => readFileSync(counter, 'utf8').length / 2;
 function startService(port: number, extra: Record<string, string>): ChildProcess {
   const env = {
     PATH: process.env.PATH!, HOME: tmp, LC_ALL: 'C.UTF-8', MAS_API_PORT: String(port), MAS_WORKSPACE_ROOT: ws,
-    MAS_TMUX_SOCKET: socket, MAS_TMUX_CONFIG: conf, MAS_AGENT_COMMAND: 'sleep 100000', MAS_PROMPT_DELAY_MS: '200',
+    MAS_TMUX_SOCKET: socket, MAS_TMUX_CONFIG: conf, // agents must read their input, as real ones do: a pane whose pty nobody reads backs up every paste
+    MAS_AGENT_COMMAND: '["sh", "-c", "exec cat > /dev/null"]', MAS_PROMPT_DELAY_MS: '200',
     MAS_AGENT_LAUNCH_CHECK_MS: '200', MAS_SUBMIT_DELAY_MS: String(SUBMIT_DELAY_MS),
     MAS_RATE_LIMIT_RUNS: '1000000', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000', ...extra,
   };
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
 
 Written by \`npm run bench\` (bench/bench.ts) on ${new Date().toISOString()}. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${tmuxV}.
 The service runs as a separate process (\`node dist/main.js\`) against a private tmux server holding N sessions made by \`POST /runs\`
-(15 panes each: 13 agents running \`sleep\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
+(15 panes each: 13 agents running \`cat > /dev/null\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
 keep-alive connections, ${PHASE_MS} ms per phase. Times are milliseconds (p50 / p99); floors were measured in the same run.
 
 | N | fork floor: one \`list-panes -a\` | bare Node floor (req/s, c=10) | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB |

@@ -41,6 +41,8 @@ export class SessionCache {
 
   /** Called by every write before it answers (read-your-writes). */
   invalidate(): void {
+    // Drop the dead generation now: the memory store only evicts expired keys when they are read again.
+    void this.cache.del(`sessions:v1:g${this.generation}`);
     this.generation++;
   }
 }
