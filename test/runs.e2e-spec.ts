@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -74,6 +74,9 @@ describe('runs and lifecycle (e2e, real tmux)', () => {
     }, 15000);
     expect(detail.startup.prompts.every((p: { state: string }) => p.state === 'delivered')).toBe(true);
     for (const a of res.body.agents) expect(received(sessionId, a)).toBe(`prompt for ${a}\r`);
+    // one agent at a time, in roster order: each agent's last byte lands before the next one's first
+    const lastWrite = res.body.agents.map((a: string) => statSync(path.join(t.workspace, 'sessions', sessionId, 'unit', a, 'received.bin'), { bigint: true }).mtimeNs);
+    expect([...lastWrite].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))).toEqual(lastWrite);
     expect(detail.agents.every((a: { status: string }) => a.status === 'running')).toBe(true);
     expect(detail.agentCount).toBe(13);
   }, 30000);
@@ -138,6 +141,22 @@ describe('runs and lifecycle (e2e, real tmux)', () => {
       await tiny.close();
     }
   });
+
+  it('rolls back the written directory when the index cannot be updated (held lock)', async () => {
+    const before = sessionDirs();
+    const names = await server.sessionNames();
+    const lock = path.join(t.workspace, 'sessions', '.sessions.index.lock');
+    writeFileSync(lock, `${process.pid}\n${new Date().toISOString()}\n`); // a live holder: not stale
+    try {
+      const res = await request(t.http).post('/runs').send(small).expect(503);
+      expect(res.body).toMatchObject({ code: 'WORKSPACE_UNAVAILABLE', details: { reason: 'index_locked' } });
+      expect(res.headers['retry-after']).toBe('1');
+    } finally {
+      rmSync(lock, { force: true });
+    }
+    expect(sessionDirs()).toEqual(before);
+    expect(await server.sessionNames()).toEqual(names);
+  }, 15000);
 
   it('refuses a read-only workspace with 503 before touching tmux', async () => {
     if (process.getuid?.() === 0) {

@@ -99,7 +99,7 @@ function resolveRoot(root: string, cwd: string): string {
 }
 
 function windowSize(raw: string | undefined, problems: string[]): [number, number] {
-  const m = /^([0-9]{2,4})x([0-9]{2,4})$/.exec(raw || '200x50');
+  const m = (raw || '200x50').match(/^([0-9]{2,4})x([0-9]{2,4})$/);
   if (!m) {
     problems.push(`MAS_TMUX_WINDOW_SIZE must look like 200x50 (got "${raw}")`);
     return [200, 50];

@@ -10,7 +10,7 @@ const PROBE_INTERVAL_MS = 10_000;
 
 /** tmux ≥ 3.2 (master/next-* count as newest), T-07. */
 export function versionOk(v: string): boolean {
-  const m = /^tmux (?:next-)?(\d+)\.(\d+)/.exec(v);
+  const m = v.match(/^tmux (?:next-)?(\d+)\.(\d+)/);
   if (/^tmux (master|next-)/.test(v) && !m) return true;
   return Boolean(m) && (Number(m![1]) > 3 || (Number(m![1]) === 3 && Number(m![2]) >= 2));
 }

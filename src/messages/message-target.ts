@@ -17,9 +17,9 @@ function item(s: string): { ids: string[]; explicit: boolean } | undefined {
   if (s === 'all') return { ids: [...HOSTABLE_IDS], explicit: false };
   if (s === 'managers') return { ids: HOSTABLE_IDS.filter((id) => id === '00' || id[1] === '0'), explicit: false };
   if (s === 'workers') return { ids: HOSTABLE_IDS.filter((id) => id !== '00' && id[1] !== '0'), explicit: false };
-  let m = /^window([0-4])$/.exec(s) ?? /^([0-4])$/.exec(s);
+  let m = s.match(/^window([0-4])$/) ?? s.match(/^([0-4])$/);
   if (m) return { ids: unitIds(Number(m[1])), explicit: false };
-  m = /^unit([1-4])$/.exec(s);
+  m = s.match(/^unit([1-4])$/);
   if (m) return { ids: unitIds(Number(m[1])), explicit: false };
   const key = (UNIT_KEYS as readonly string[]).indexOf(s);
   if (key >= 0) return { ids: unitIds(key), explicit: false };

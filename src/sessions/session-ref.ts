@@ -12,7 +12,7 @@ export function parseRef(value: unknown, location: ValidationIssue['location'], 
   if (typeof value !== 'string') return { location, field, rule: value === undefined ? 'required' : 'type', message: 'must be a session id, short id or tmux name' };
   if (FULL.test(value)) return { kind: 'full', id: value };
   if (SHORT.test(value)) return { kind: 'short', short: value };
-  const m = NAME.exec(value);
+  const m = value.match(NAME);
   if (m) return { kind: 'short', short: m[1] };
   return {
     location, field, rule: 'pattern',

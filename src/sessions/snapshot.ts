@@ -114,7 +114,7 @@ const inside = (p: string | undefined, ws: string): string | undefined => (p && 
 
 /** `.mas_session` STARTED_AT is local time `YYYY-MM-DD HH:MM:SS` (§6.7). */
 function localTime(v: string | undefined): string | undefined {
-  const m = v && /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(v);
+  const m = v?.match(/^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/);
   if (!m) return undefined;
   const d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();

@@ -43,7 +43,7 @@ export class TmuxGateway implements OnModuleDestroy {
     @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
   ) {
     this.resetMs = cfg?.breakerResetMs ?? DEFAULT_BREAKER.resetTimeoutMs;
-    this.breaker = createTmuxBreaker((c: Call) => this.exec(c), { ...DEFAULT_BREAKER, resetTimeoutMs: this.resetMs });
+    this.breaker = createTmuxBreaker((c: Call) => this.invoke(c), { ...DEFAULT_BREAKER, resetTimeoutMs: this.resetMs });
     this.breaker.on('open', () => (this.openedAt = Date.now()));
   }
 
@@ -156,7 +156,7 @@ export class TmuxGateway implements OnModuleDestroy {
     });
   }
 
-  private async exec(c: Call): Promise<RunResult> {
+  private async invoke(c: Call): Promise<RunResult> {
     this.calls++;
     const r = await this.runner.run(c.args, c.opts);
     this.logger.debug(`${c.op} exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
