@@ -26,6 +26,10 @@ async function bootstrap(): Promise<void> {
   const server = app.getHttpServer();
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
+  // R12: stop accepting, give in-flight requests 10 s, then leave; tmux sessions keep running.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => setTimeout(() => process.exit(0), 10_000).unref());
+  }
   await app.listen(cfg.port, cfg.host);
   new Logger('Main').log(`MAS API listening on http://${cfg.host}:${cfg.port} (workspace ${cfg.workspaceRoot}, tmux socket ${cfg.tmuxSocket})`);
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -15,6 +15,17 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** Live (non-zombie) processes whose command line mentions `needle`. */
+function liveMatching(needle: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return pid !== process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle) && alive(pid);
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('faults with a fake tmux binary', () => {
   let dir: string;
@@ -33,6 +44,10 @@ describe('faults with a fake tmux binary', () => {
 
   afterEach(async () => {
     await t.close();
+    // no tmux client (nor a grandchild of one) outlives its request, whatever the mode
+    await new Promise((r) => setTimeout(r, 100));
+    expect(liveMatching(FAKE)).toEqual([]);
+    expect(liveMatching('sleep 1000')).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -33,6 +33,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
     const res = await request(t.http).get('/health').set('X-Request-Id', 'abc.123').expect(200);
     expect(res.headers['x-request-id']).toBe('abc.123');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect((await request(t.http).get('/health').set('X-Request-Id', 'bad id!')).headers['x-request-id']).not.toBe('bad id!');
   });

@@ -17,6 +17,8 @@ export function requestMiddleware(req: Request, res: Response, next: NextFunctio
   res.setHeader('X-Request-Id', id);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
   res.on('finish', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     logger.log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms id=${id}`);
