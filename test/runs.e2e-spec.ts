@@ -214,6 +214,15 @@ describe('runs and lifecycle (e2e, real tmux)', () => {
     expect(sessionDirs().length).toBe(before + 1);
     const reused = await request(t.http).post('/runs').set('Idempotency-Key', key).send(team13).expect(409);
     expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // after a restart the key is unknown in memory: the @mas_request_id tag finds the session instead
+    const restarted = await createTestApp(server, { MAS_WORKSPACE_ROOT: t.workspace });
+    try {
+      const again = await request(restarted.http).post('/runs').set('Idempotency-Key', key).send(small).expect(201);
+      expect(again.body.sessionId).toBe(answers[0].body.sessionId);
+      expect(sessionDirs().length).toBe(before + 1);
+    } finally {
+      await restarted.close();
+    }
     await request(t.http).post(`/sessions/${answers[0].body.sessionId}/stop`).send({ force: true }).expect(200);
   });
 

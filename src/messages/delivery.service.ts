@@ -74,19 +74,22 @@ export class DeliveryService {
     return [...receipts.values()];
   }
 
-  /** One wait, then a separate Enter per pasted pane: TUIs drop an Enter glued to a paste (T-41). */
+  /**
+   * One wait, then a separate Enter per pasted pane: TUIs drop an Enter glued to a paste (T-41).
+   * The Enters are independent calls to different panes, so they go out together (bounded by the
+   * limiter); each receipt records its own outcome.
+   */
   private async submit(pasted: DeliveryTarget[], receipts: Map<string, Receipt>): Promise<void> {
     await sleep(this.cfg.submitDelayMs);
-    for (const t of pasted) {
+    await Promise.all(pasted.map(async (t) => {
       const r = receipts.get(t.agentId)!;
       try {
         await this.tmux.sendKey(t.paneId, 'Enter');
         r.status = 'delivered';
       } catch (e) {
         Object.assign(r, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
-        if (isTimeout(e)) return;
       }
-    }
+    }));
   }
 
   /** Opt-in EOF convention (§7.6 step 5): later, once per pane, skipped if gone, never reported. */

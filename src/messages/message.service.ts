@@ -44,7 +44,7 @@ export class MessageService {
 
     const t0 = Date.now();
     const receipts = await state.withLock(first.id, async () => {
-      const k = await this.sessions.find(first.id, 'body', 'session', true);
+      const k = await this.sessions.freshOrThrow(first);
       if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: true });
       const { ids } = expandTarget(target!, k.roster);
       const out = new Map<string, Receipt>();

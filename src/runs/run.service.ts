@@ -6,7 +6,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../sessions/session.mapper';
 import { SessionService } from '../sessions/session.service';
-import type { KnownSession } from '../sessions/snapshot';
+import type { KnownSession, Snapshot } from '../sessions/snapshot';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { parseRunRequest } from './run-request';
@@ -30,13 +30,13 @@ export class RunService {
     const t0 = Date.now();
     const req = parseRunRequest(body);
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
-    if (keyHash) {
-      const existing = await this.findByRequestHash(keyHash);
-      if (existing) return this.response(existing);
-    }
+    const snap = await this.sessions.snapshot(true);
+    // A create answered before a restart, or whose answer was lost, is found by its tag (§4.12).
+    const existing = keyHash ? snap.sessions.find((s) => s.tmux?.tagRequestId === keyHash) : undefined;
+    if (existing) return this.response(existing);
     await this.writer.checkWritable();
     const agentPath = resolveAgentCommand(this.cfg);
-    const id = await this.drawId();
+    const id = this.drawId(snap);
     const state = this.sessions.state;
     state.hidden.add(id);
     const plan = planLayout(this.cfg, {
@@ -50,7 +50,7 @@ export class RunService {
       tmuxStarted = true;
       await this.tmux.createSession(plan);
       state.hidden.delete(id);
-      const k = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === id);
+      const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name });
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
       if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
       this.sessions.invalidate();
@@ -76,16 +76,9 @@ export class RunService {
     };
   }
 
-  /** A create that was answered before a restart, or whose answer was lost, is found by its tag (§4.12). */
-  private async findByRequestHash(hash: string): Promise<KnownSession | undefined> {
-    const snap = await this.sessions.snapshot(true);
-    return snap.sessions.find((s) => s.tmux?.tagRequestId === hash);
-  }
-
   /** A v4 UUID from a cryptographic source, redrawn while its short id or name is taken (§4.9 step 2). */
-  private async drawId(): Promise<string> {
-    const snap = await this.sessions.snapshot(true);
-    const names = new Set(await this.tmux.listTree().then((t) => t.sessions.map((s) => s.name)));
+  private drawId(snap: Snapshot): string {
+    const names = snap.tmuxNames;
     for (let i = 0; i < 8; i++) {
       const id = randomUUID();
       const short = id.slice(0, 8);

@@ -41,17 +41,18 @@ export class StartupJob implements OnApplicationShutdown {
     };
     this.sessions.state.startups.set(k.id, view);
     const deadline = Date.now() + JOB_LIMIT_MS;
-    void this.run(k.id, prompts, view, () => cancelled || Date.now() > deadline).catch((e) => {
+    void this.run(k, prompts, view, () => cancelled || Date.now() > deadline).catch((e) => {
       this.logger.error(`startup of ${k.tmuxName} failed: ${String(e)}`);
       if (view.state === 'starting') this.finish(view, 'failed');
     });
   }
 
-  private async run(id: string, prompts: Map<string, string>, view: StartupView, stop: () => boolean): Promise<void> {
+  private async run(k: KnownSession, prompts: Map<string, string>, view: StartupView, stop: () => boolean): Promise<void> {
+    const id = k.id;
     const launchedAt = Date.now();
     await sleep(this.cfg.agentLaunchCheckMs);
     if (stop()) return;
-    const checked = await this.agentsOf(id);
+    const checked = await this.agentsOf(k);
     for (const p of view.prompts) {
       if (checked?.get(p.agentId)?.status !== 'running') Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
@@ -60,7 +61,7 @@ export class StartupJob implements OnApplicationShutdown {
       if (stop()) return;
       if (p.state !== 'pending') continue;
       await this.sessions.state.withLock(id, async () => {
-        const a = (await this.agentsOf(id))?.get(p.agentId);
+        const a = (await this.agentsOf(k))?.get(p.agentId);
         if (!a || a.status !== 'running' || !a.paneId) return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
         const text = prompts.get(p.agentId)!;
         const target = { agentId: a.agentId, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
@@ -79,9 +80,9 @@ export class StartupJob implements OnApplicationShutdown {
     this.finish(view, delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed');
   }
 
-  private async agentsOf(id: string) {
-    const k = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === id);
-    return k?.tmux ? new Map(k.agents.map((a) => [a.agentId, a])) : undefined;
+  private async agentsOf(k: KnownSession) {
+    const now = await this.sessions.fresh(k);
+    return now?.tmux ? new Map(now.agents.map((a) => [a.agentId, a])) : undefined;
   }
 
   private finish(view: StartupView, state: StartupView['state']): void {

@@ -31,7 +31,7 @@ export class LifecycleService {
     if (this.sessions.state.restoring.has(first.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: first.id });
     return this.sessions.state.withLock(first.id, async () => {
       this.sessions.state.startups.get(first.id)?.cancel();
-      const k = await this.sessions.find(first.id, 'path', 'sessionId', true);
+      const k = await this.sessions.freshOrThrow(first);
       const previousStatus = statusOf(k, this.sessions.state);
       const result = await this.stopLocked(k, force);
       this.sessions.invalidate();
@@ -63,8 +63,7 @@ export class LifecycleService {
     }
     const deadline = Date.now() + this.cfg.stopGraceMs;
     while (Date.now() < deadline) {
-      const snap = await this.sessions.snapshot(true);
-      const now = snap.sessions.find((s) => s.id === k.id);
+      const now = await this.sessions.fresh(k);
       if (!now?.tmux || now.agents.every((a) => a.status !== 'running')) return true;
       await sleep(250);
     }
@@ -106,7 +105,7 @@ export class LifecycleService {
     try {
       await this.tmux.createSession(plan);
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
-      const after = (await this.sessions.snapshot(true)).sessions.find((s) => s.id === k.id);
+      const after = await this.sessions.fresh(k);
       if (!after?.tmux) throw new TmuxError('TMUX_ERROR', 'Restored session vanished', { reason: 'session_vanished' });
       if (agentPath && after.agents.length && after.agents.every((a) => a.status !== 'running')) {
         throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', { agents: after.agents.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })) });

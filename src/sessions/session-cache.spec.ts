@@ -3,7 +3,7 @@ import type { MasConfig } from '../config/mas-config';
 import { SessionCache } from './session-cache';
 import type { Snapshot } from './snapshot';
 
-const snap = (n: number): Snapshot => ({ sessions: [], takenAt: n });
+const snap = (n: number): Snapshot => ({ sessions: [], tmuxNames: new Set(), takenAt: n });
 const deferred = () => {
   let resolve!: (s: Snapshot) => void;
   const promise = new Promise<Snapshot>((r) => (resolve = r));
@@ -43,5 +43,21 @@ describe(SessionCache.name, () => {
     const off = make(0);
     await off.get(async () => snap(1));
     expect((await off.get(async () => snap(2))).takenAt).toBe(2);
+  });
+});
+
+describe(`${SessionCache.name} refresh-ahead`, () => {
+  it('serves a half-expired hit at once and refreshes it in the background, once', async () => {
+    const sut = new SessionCache(createCache() as never, { cacheTtlMs: 1000 } as MasConfig);
+    await sut.get(async () => snap(Date.now() - 600));
+    const slow = deferred();
+    let fetches = 0;
+    const a = await sut.get(() => (fetches++, slow.promise));
+    const b = await sut.get(() => (fetches++, slow.promise));
+    expect(fetches).toBe(1); // one refresh for both readers, neither waited for it
+    expect(a).toBe(b);
+    slow.resolve(snap(Date.now()));
+    await new Promise((r) => setImmediate(r));
+    expect((await sut.get(async () => snap(0))).takenAt).toBeGreaterThan(a.takenAt);
   });
 });

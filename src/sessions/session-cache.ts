@@ -1,16 +1,18 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type { Snapshot } from './snapshot';
 
 /**
- * The snapshot cache (contract R2, design §5): generation keys, single-flight, explicit TTL.
- * A write bumps the generation before it answers, so a fetch begun before the write lands in a
- * dead key and can never put the pre-write list back.
+ * The snapshot cache (contract R2, design §5): generation keys, single-flight, explicit TTL, and
+ * refresh-ahead: a hit older than half the TTL starts one background refresh, so steady readers
+ * never wait for tmux. A write bumps the generation before it answers, so a fetch begun before the
+ * write lands in a dead key and can never put the pre-write list back.
  */
 @Injectable()
 export class SessionCache {
+  private readonly logger = new Logger('SessionCache');
   private generation = 0;
   private readonly inflight = new Map<number, Promise<Snapshot>>();
 
@@ -21,28 +23,41 @@ export class SessionCache {
 
   async get(fetch: () => Promise<Snapshot>): Promise<Snapshot> {
     const gen = this.generation;
-    const key = `sessions:v1:g${gen}`;
-    if (this.cfg.cacheTtlMs > 0) {
-      const hit = await this.cache.get<Snapshot>(key);
-      if (hit) return hit;
+    const ttl = this.cfg.cacheTtlMs;
+    if (ttl > 0) {
+      const hit = await this.cache.get<Snapshot>(this.key(gen));
+      if (hit) {
+        if (Date.now() - hit.takenAt > ttl / 2 && !this.inflight.has(gen)) {
+          this.fetchOnce(gen, fetch).catch((e) => this.logger.warn(`background refresh failed: ${String(e)}`));
+        }
+        return hit;
+      }
     }
+    return this.fetchOnce(gen, fetch);
+  }
+
+  /** Called by every write before it answers (read-your-writes). */
+  invalidate(): void {
+    // Drop the dead generation now: the memory store only evicts expired keys when they are read again.
+    void this.cache.del(this.key(this.generation));
+    this.generation++;
+  }
+
+  private key(gen: number): string {
+    return `sessions:v1:g${gen}`;
+  }
+
+  private fetchOnce(gen: number, fetch: () => Promise<Snapshot>): Promise<Snapshot> {
     let p = this.inflight.get(gen);
     if (!p) {
       p = fetch()
         .then(async (snap) => {
-          if (this.cfg.cacheTtlMs > 0 && gen === this.generation) await this.cache.set(key, snap, this.cfg.cacheTtlMs);
+          if (this.cfg.cacheTtlMs > 0 && gen === this.generation) await this.cache.set(this.key(gen), snap, this.cfg.cacheTtlMs);
           return snap;
         })
         .finally(() => this.inflight.delete(gen));
       this.inflight.set(gen, p);
     }
     return p;
-  }
-
-  /** Called by every write before it answers (read-your-writes). */
-  invalidate(): void {
-    // Drop the dead generation now: the memory store only evicts expired keys when they are read again.
-    void this.cache.del(`sessions:v1:g${this.generation}`);
-    this.generation++;
   }
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { WINDOW_ALIASES } from '../common/agents';
 import { bodyBool, queryEnum, queryInt, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, type ValidationIssue } from '../errors/mas-error';
+import { ConflictError, NotFoundError, type ValidationIssue } from '../errors/mas-error';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceReader } from '../workspace/workspace.reader';
 import { SessionCache } from './session-cache';
@@ -37,6 +37,25 @@ export class SessionService {
       return joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: this.state.hidden });
     };
     return fresh ? fetch() : this.cache.get(fetch);
+  }
+
+  /**
+   * A fresh view of one known session from a session-scoped listing and its own files, for writes
+   * under the session lock; legacy sessions need the project file, so they take a full snapshot.
+   */
+  async fresh(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>): Promise<KnownSession | undefined> {
+    if (k.source === 'legacy') return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
+    const [tree, rec] = await Promise.all([this.tmux.listSession(k.tmuxName), this.reader.readRecord(k.id)]);
+    const cat = { records: rec ? [rec] : [], indexCreatedAt: new Map<string, string>(), indexUnreadable: false };
+    const snap = joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: new Set() });
+    return snap.sessions.find((s) => s.id === k.id);
+  }
+
+  /** Like {@link fresh}, for a session that must still be known. */
+  async freshOrThrow(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>): Promise<KnownSession> {
+    const now = await this.fresh(k);
+    if (!now) throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
+    return now;
   }
 
   sessionDir(id: string): string {

@@ -62,6 +62,20 @@ export class TmuxGateway implements OnModuleDestroy {
     return tree;
   }
 
+  /**
+   * One session's panes (`list-panes -s -t =name`): what writes re-read under their lock, at a cost
+   * that does not grow with the number of sessions on the server. A missing session is an empty tree.
+   */
+  async listSession(name: string): Promise<TmuxTree> {
+    try {
+      const r = await this.read({ args: ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE], op: 'list-panes', write: false, noServerOk: true });
+      return isNoServer(r) ? { sessions: [] } : parseTree(r.stdout).tree;
+    } catch (e) {
+      if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
+      throw e;
+    }
+  }
+
   /** `tmux -V` (T-07). */
   async version(): Promise<string> {
     const r = await this.read({ args: ['-V'], op: 'version', write: false });
