@@ -26,6 +26,9 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     }
   }
   doc.paths = paths;
+  // The token is optional (contract §2.3): without MAS_API_TOKEN every route is open.
+  doc.security = [{}, { bearer: [] }];
+  for (const p of ['/', '/health', '/health/ready']) for (const op of Object.values(paths[p] ?? {}) as { security?: unknown }[]) op.security = [{}];
   if (doc.components?.schemas) doc.components.schemas = Object.fromEntries(Object.entries(doc.components.schemas).sort(([a], [b]) => a.localeCompare(b)));
   return doc;
 }

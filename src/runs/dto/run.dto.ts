@@ -16,8 +16,16 @@ export class TeamSpecDto {
   @ApiProperty({ type: [UnitSpecDto], minItems: 1, maxItems: 4 }) units!: UnitSpecDto[];
 }
 
+const TEAM_EXAMPLE = {
+  metaManager: { id: '00', prompt: 'Coordinate the units.' },
+  units: [
+    { unitId: 1, manager: { id: '10', prompt: 'Lead the design unit.' }, workers: [{ id: '11', prompt: 'Draft the UI.' }, { id: '12', prompt: 'Map the user journeys.' }] },
+    { unitId: 2, manager: { id: '20', prompt: 'Lead development.' }, workers: [{ id: '21', prompt: 'Build the front end.' }] },
+  ],
+};
+
 export class RunsRequestDto {
-  @ApiProperty({ type: TeamSpecDto }) agents!: TeamSpecDto;
+  @ApiProperty({ type: TeamSpecDto, example: TEAM_EXAMPLE }) agents!: TeamSpecDto;
 }
 
 export class RunsResponseDto {
