@@ -18,6 +18,7 @@ const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] 
 @Injectable()
 export class SessionService {
   private readonly processNames: Set<string>;
+  private readonly infoMemo = new WeakMap<Snapshot, ReturnType<typeof toSessionInfo>[]>();
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -77,13 +78,25 @@ export class SessionService {
     const limit = queryInt(query, 'limit', 1, 100, 50, issues);
     const offset = queryInt(query, 'offset', 0, 1_000_000, 0, issues);
     throwIfIssues(issues);
-    const snap = await this.snapshot();
-    const all = snap.sessions
-      .map((k) => toSessionInfo(k, this.state))
-      .filter((s) => status === 'all' || s.status === status)
-      .sort((a, b) => (a.startedAt === b.startedAt ? (a.sessionId < b.sessionId ? -1 : 1) : a.startedAt < b.startedAt ? 1 : -1));
+    const all = this.infos(await this.snapshot()).filter((s) => status === 'all' || s.status === status);
     const sessions = all.slice(offset, offset + limit);
     return { sessions, total: all.length, count: sessions.length, limit, offset, timestamp: new Date().toISOString() };
+  }
+
+  /**
+   * SessionInfo of every session, in list order, derived once per snapshot: the profile of a warm
+   * list at N=200 showed this mapping as the top cost when it ran per request (docs/PERFORMANCE.md).
+   * Safe because everything it reads is either in the snapshot or invalidates it (restores do).
+   */
+  private infos(snap: Snapshot): ReturnType<typeof toSessionInfo>[] {
+    let out = this.infoMemo.get(snap);
+    if (!out) {
+      out = snap.sessions
+        .map((k) => toSessionInfo(k, this.state))
+        .sort((a, b) => (a.startedAt === b.startedAt ? (a.sessionId < b.sessionId ? -1 : 1) : a.startedAt < b.startedAt ? 1 : -1));
+      this.infoMemo.set(snap, out);
+    }
+    return out;
   }
 
   async detail(raw: string) {
