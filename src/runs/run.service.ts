@@ -6,7 +6,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../sessions/session.mapper';
 import { SessionService } from '../sessions/session.service';
-import type { KnownSession, Snapshot } from '../sessions/snapshot';
+import type { KnownSession } from '../sessions/snapshot';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { parseRunRequest } from './run-request';
@@ -30,13 +30,15 @@ export class RunService {
     const t0 = Date.now();
     const req = parseRunRequest(body);
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
-    const snap = await this.sessions.snapshot(true);
+    // One list-sessions call, not a full snapshot: names and tags are all a create needs to check.
+    const [live, dirs] = await Promise.all([this.tmux.listSessionNames(), this.sessions.sessionDirNames()]);
     // A create answered before a restart, or whose answer was lost, is found by its tag (§4.12).
-    const existing = keyHash ? snap.sessions.find((s) => s.tmux?.tagRequestId === keyHash) : undefined;
+    const tagged = keyHash ? live.find((s) => s.tagRequestId === keyHash && /^[0-9a-f-]{36}$/.test(s.tagSessionId)) : undefined;
+    const existing = tagged && (await this.sessions.fresh({ id: tagged.tagSessionId, source: 'workspace', tmuxName: tagged.name }));
     if (existing) return this.response(existing);
     await this.writer.checkWritable();
     const agentPath = resolveAgentCommand(this.cfg);
-    const id = this.drawId(snap);
+    const id = this.drawId(new Set(live.map((s) => s.name)), dirs);
     const state = this.sessions.state;
     state.hidden.add(id);
     const plan = planLayout(this.cfg, {
@@ -77,12 +79,12 @@ export class RunService {
   }
 
   /** A v4 UUID from a cryptographic source, redrawn while its short id or name is taken (§4.9 step 2). */
-  private drawId(snap: Snapshot): string {
-    const names = snap.tmuxNames;
+  private drawId(names: Set<string>, dirs: string[]): string {
+    const shorts = new Set(dirs.map((d) => d.slice(0, 8)));
     for (let i = 0; i < 8; i++) {
       const id = randomUUID();
       const short = id.slice(0, 8);
-      if (existsSync(this.sessions.sessionDir(id)) || names.has(`mas-${short}`) || snap.sessions.some((s) => s.shortId === short)) continue;
+      if (existsSync(this.sessions.sessionDir(id)) || names.has(`mas-${short}`) || shorts.has(short)) continue;
       return id;
     }
     throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', { reason: 'id_exhausted' });

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { WINDOW_ALIASES } from '../common/agents';
@@ -57,6 +58,11 @@ export class SessionService {
     const now = await this.fresh(k);
     if (!now) throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
     return now;
+  }
+
+  /** Names under `<ws>/sessions/` (no file reads): what a new id's short id must avoid. */
+  async sessionDirNames(): Promise<string[]> {
+    return readdir(this.reader.sessionsDir).catch(() => []);
   }
 
   sessionDir(id: string): string {

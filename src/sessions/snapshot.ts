@@ -28,8 +28,6 @@ export interface KnownSession {
 
 export interface Snapshot {
   sessions: KnownSession[];
-  /** Every session name on the server, MAS or not: a new id must avoid them all (§4.9 step 2). */
-  tmuxNames: Set<string>;
   takenAt: number;
 }
 
@@ -88,7 +86,7 @@ export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): 
     k.workflowsDir = inside(cat.legacy.workflowsDir, ctx.workspace) ?? k.workflowsDir;
     out.push(k);
   }
-  return { sessions: out, tmuxNames: new Set(tree.sessions.map((s) => s.name)), takenAt: Date.now() };
+  return { sessions: out, takenAt: Date.now() };
 }
 
 function build(id: string, source: KnownSession['source'], dir: string, s: TmuxSession | undefined, roster: string[], startedAt: string, ctx: JoinContext, extra: { record?: SessionRecord; warnings: string[]; stoppedAt?: string }): KnownSession {

@@ -42,26 +42,50 @@ export interface ParseResult {
   dropped: number;
 }
 
-/** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
-export function parseTree(stdout: string): ParseResult {
-  const records: string[] = [];
-  let stray = 0;
+/**
+ * Splits templated output into records of `count` fields (T-11): a record starts with RS, a line
+ * without it continues the previous record (a raw LF in a name), and a record with the wrong field
+ * count, or text before any record, is dropped and counted.
+ */
+export function splitRecords(stdout: string, count: number): { records: string[][]; dropped: number } {
+  const raw: string[] = [];
+  let dropped = 0;
   for (const line of stdout.split('\n')) {
-    if (line.startsWith(RS)) records.push(line.slice(1));
-    else if (records.length) records[records.length - 1] += '\n' + line;
-    else if (line !== '') stray++; // text before any record: not tmux's answer to our template
+    if (line.startsWith(RS)) raw.push(line.slice(1));
+    else if (raw.length) raw[raw.length - 1] += '\n' + line;
+    else if (line !== '') dropped++; // text before any record: not tmux's answer to our template
   }
   // The final LF of the output appended an empty continuation to the last record.
-  if (records.length && stdout.endsWith('\n')) records[records.length - 1] = records[records.length - 1].slice(0, -1);
+  if (raw.length && stdout.endsWith('\n')) raw[raw.length - 1] = raw[raw.length - 1].slice(0, -1);
+  const records: string[][] = [];
+  for (const r of raw) {
+    const f = r.split(FS);
+    if (f.length === count) records.push(f);
+    else dropped++;
+  }
+  return { records, dropped };
+}
+
+/** The fields of `list-sessions`: names and the tags a create must check (§4.9 step 2, §4.12). */
+export const SESSION_FIELDS = ['session_name', '@mas_session_id', '@mas_request_id'] as const;
+export const SESSION_TEMPLATE = RS + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
+
+export interface SessionName {
+  name: string;
+  tagSessionId: string;
+  tagRequestId: string;
+}
+
+export function parseSessionNames(stdout: string): SessionName[] {
+  return splitRecords(stdout, SESSION_FIELDS.length).records.map(([name, tagSessionId, tagRequestId]) => ({ name, tagSessionId, tagRequestId }));
+}
+
+/** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
+export function parseTree(stdout: string): ParseResult {
+  const { records, dropped } = splitRecords(stdout, TREE_FIELDS.length);
   const sessions = new Map<string, TmuxSession>();
   const windows = new Map<string, TmuxWindow>();
-  let dropped = stray;
-  for (const rec of records) {
-    const f = rec.split(FS);
-    if (f.length !== TREE_FIELDS.length) {
-      dropped++;
-      continue;
-    }
+  for (const f of records) {
     const v = Object.fromEntries(TREE_FIELDS.map((k, i) => [k, f[i]])) as Record<(typeof TREE_FIELDS)[number], string>;
     let s = sessions.get(v.session_id);
     if (!s) {

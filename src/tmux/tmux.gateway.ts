@@ -4,7 +4,7 @@ import type CircuitBreaker from 'opossum';
 import { InternalError, MasError, TmuxError } from '../errors/mas-error';
 import { argvBytes, chain, createSessionCommands, createWindowCommands, exactSession, MAX_COMMAND_BYTES } from './tmux-args';
 import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
-import { parseTree, TREE_TEMPLATE } from './tmux-format';
+import { parseSessionNames, parseTree, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
 import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
 import { classifyTmuxFailure, isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
@@ -74,6 +74,12 @@ export class TmuxGateway implements OnModuleDestroy {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
       throw e;
     }
+  }
+
+  /** Every session's name and MAS tags, from `list-sessions`: cheaper than the pane tree at large N. */
+  async listSessionNames(): Promise<SessionName[]> {
+    const r = await this.read({ args: ['list-sessions', '-F', SESSION_TEMPLATE], op: 'list-sessions', write: false, noServerOk: true });
+    return isNoServer(r) ? [] : parseSessionNames(r.stdout);
   }
 
   /** `tmux -V` (T-07). */
