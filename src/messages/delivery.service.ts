@@ -52,20 +52,24 @@ export class DeliveryService {
     const pasted: DeliveryTarget[] = [];
     let stopped = false;
     try {
-      for (const t of targets) {
-        const r = receipts.get(t.agentId)!;
+      let rest = targets;
+      while (rest.length && !stopped) {
+        let out: { failedPane?: string; error?: MasError };
         try {
-          if (t.inMode) await this.tmux.leaveCopyMode(t.paneId);
-          await this.tmux.pasteBuffer(buffer, t.paneId);
-          pasted.push(t);
-          r.status = execute ? 'not_attempted' : 'delivered';
+          out = await this.tmux.pasteMany(buffer, rest);
         } catch (e) {
-          Object.assign(r, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
-          if (isTimeout(e)) {
-            stopped = true;
-            break;
-          }
+          // one client carried every paste of this round: a timeout leaves all of them unknown (T-51)
+          for (const t of rest) Object.assign(receipts.get(t.agentId)!, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+          stopped = true;
+          break;
         }
+        const at = out.failedPane ? rest.findIndex((t) => t.paneId === out.failedPane) : rest.length;
+        for (const t of rest.slice(0, at)) {
+          pasted.push(t);
+          receipts.get(t.agentId)!.status = execute ? 'not_attempted' : 'delivered';
+        }
+        if (at < rest.length) Object.assign(receipts.get(rest[at].agentId)!, { status: 'failed', reason: 'PANE_GONE' });
+        rest = rest.slice(at + 1); // tmux never ran these: a new round is a first attempt, not a retry
       }
     } finally {
       await this.tmux.deleteBuffer(buffer).catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));

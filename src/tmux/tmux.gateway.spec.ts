@@ -48,7 +48,7 @@ describe(TmuxGateway.name, () => {
     expect(runner.calls).toHaveLength(2);
     n = 0;
     runner.calls = [];
-    await expect(sut.pasteBuffer('b', '%1')).rejects.toBeInstanceOf(TmuxError);
+    await expect(sut.pasteMany('b', [{ paneId: '%1', inMode: false }])).rejects.toBeInstanceOf(TmuxError);
     expect(runner.calls).toHaveLength(1);
   });
 
@@ -56,14 +56,23 @@ describe(TmuxGateway.name, () => {
     let mode: 'gone' | 'broken' = 'gone';
     const runner = new ScriptedRunner(() => (mode === 'gone' ? { exitCode: 1, stderr: "can't find pane: %9\n" } : { exitCode: 1, stderr: 'something odd\n' }));
     sut = new TmuxGateway(runner);
-    for (let i = 0; i < 20; i++) await sut.pasteBuffer('b', '%9').catch(() => undefined);
+    for (let i = 0; i < 20; i++) await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
     expect(sut.breaker.opened).toBe(false);
     mode = 'broken';
-    for (let i = 0; i < 30; i++) await sut.pasteBuffer('b', '%9').catch(() => undefined);
+    for (let i = 0; i < 30; i++) await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
     expect(sut.breaker.opened).toBe(true);
     const before = runner.calls.length;
     await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'breaker_open' } });
     expect(runner.calls.length).toBe(before);
+  });
+
+  it('pastes into many panes with one client and names the pane where tmux stopped', async () => {
+    const runner = new ScriptedRunner(() => ({ exitCode: 1, stderr: "can't find pane: %7\n" }));
+    sut = new TmuxGateway(runner);
+    const out = await sut.pasteMany('mas-b', [{ paneId: '%3', inMode: true }, { paneId: '%7', inMode: false }, { paneId: '%9', inMode: false }]);
+    expect(out.failedPane).toBe('%7');
+    expect(runner.calls).toHaveLength(1);
+    expect(runner.calls[0]).toEqual(['copy-mode', '-q', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%7', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%9']);
   });
 
   it('refuses keys outside the allowlist without calling tmux (T-33)', async () => {

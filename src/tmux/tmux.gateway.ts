@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type CircuitBreaker from 'opossum';
-import { InternalError, MasError, TmuxError } from '../errors/mas-error';
+import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
 import { argvBytes, chain, createSessionCommands, createWindowCommands, exactSession, MAX_COMMAND_BYTES } from './tmux-args';
 import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
 import { parseSessionNames, parseTree, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
@@ -115,17 +115,26 @@ export class TmuxGateway implements OnModuleDestroy {
     await this.write(['load-buffer', '-b', buffer, '-'], 'load-buffer', false, { input: text });
   }
 
-  async pasteBuffer(buffer: string, paneId: string): Promise<void> {
-    await this.write(['paste-buffer', '-p', '-b', buffer, '-t', paneId], 'paste-buffer');
+  /**
+   * Pastes one buffer into several panes with ONE tmux client: a fork per pane was most of a
+   * message's cost. tmux runs the chain in order and drops the rest at the first error, so a
+   * "can't find pane: %n" tells exactly which panes got the paste (those before %n) and which were
+   * never attempted (those after). Panes in copy mode leave it first (T-42).
+   */
+  async pasteMany(buffer: string, panes: { paneId: string; inMode: boolean }[]): Promise<{ failedPane?: string; error?: MasError }> {
+    const cmds = panes.flatMap((p) => [...(p.inMode ? [['copy-mode', '-q', '-t', p.paneId]] : []), ['paste-buffer', '-p', '-b', buffer, '-t', p.paneId]]);
+    try {
+      await this.write(chain(cmds), 'paste-buffer');
+      return {};
+    } catch (e) {
+      if (!(e instanceof TmuxGoneError)) throw e;
+      const named = String(e.internal?.stderr ?? '').match(/%\d+/)?.[0];
+      return { failedPane: panes.some((p) => p.paneId === named) ? named : panes[0].paneId, error: e };
+    }
   }
 
   async deleteBuffer(buffer: string): Promise<void> {
     await this.write(['delete-buffer', '-b', buffer], 'delete-buffer', true);
-  }
-
-  /** Leaves copy mode, where keys are swallowed (T-42). */
-  async leaveCopyMode(paneId: string): Promise<void> {
-    await this.write(['copy-mode', '-q', '-t', paneId], 'copy-mode');
   }
 
   async sendKey(paneId: string, key: string): Promise<void> {

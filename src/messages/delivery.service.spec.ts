@@ -1,0 +1,59 @@
+import type { MasConfig } from '../config/mas-config';
+import type { RunOptions, RunResult, TmuxRunner } from '../tmux/tmux-runner';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+import { DeliveryService, type DeliveryTarget } from './delivery.service';
+
+/**
+ * The real gateway over a scripted runner: a pane vanishing between the snapshot and the paste, or
+ * a tmux that stops answering mid-message, cannot be produced on demand with a real server.
+ */
+class ScriptedRunner implements TmuxRunner {
+  calls: string[][] = [];
+  constructor(private readonly reply: (args: string[], n: number) => Partial<RunResult>) {}
+  async run(args: string[], _o?: RunOptions): Promise<RunResult> {
+    this.calls.push(args);
+    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...this.reply(args, this.calls.length) };
+  }
+  killAll(): void {}
+}
+
+const targets: DeliveryTarget[] = ['10', '11', '12', '13'].map((id, i) => ({ agentId: id, paneId: `%${i + 1}`, window: 'unit1', pane: i, inMode: false }));
+const cfg = { submitDelayMs: 0 } as MasConfig;
+
+describe(DeliveryService.name, () => {
+  let gateway: TmuxGateway;
+  afterEach(() => gateway.onModuleDestroy());
+
+  it('a pane gone mid-chain fails alone; panes tmux never reached get their first attempt; nothing is pasted twice', async () => {
+    let pasteRounds = 0;
+    const runner = new ScriptedRunner((args) => (args[0] === 'paste-buffer' && ++pasteRounds === 1 ? { exitCode: 1, stderr: "can't find pane: %2\n" } : {}));
+    gateway = new TmuxGateway(runner);
+    const receipts = await new DeliveryService(cfg, gateway).deliver(targets, 'hello', true);
+    expect(receipts.map((r) => r.status)).toEqual(['delivered', 'failed', 'delivered', 'delivered']);
+    const pastes = runner.calls.filter((c) => c[0] === 'paste-buffer').map((c) => c.filter((a) => a.startsWith('%')));
+    expect(pastes).toEqual([['%1', '%2', '%3', '%4'], ['%3', '%4']]);
+    expect(runner.calls.filter((c) => c[0] === 'send-keys').map((c) => c[2]).sort()).toEqual(['%1', '%3', '%4']);
+    expect(runner.calls.filter((c) => c[0] === 'load-buffer')).toHaveLength(1);
+    expect(runner.calls.some((c) => c[0] === 'delete-buffer')).toBe(true);
+  });
+
+  it('a paste timeout makes every receipt of that round unknown and sends no Enter', async () => {
+    const runner = new ScriptedRunner((args) => (args[0] === 'paste-buffer' ? { timedOut: true, exitCode: 0 } : {}));
+    gateway = new TmuxGateway(runner);
+    const receipts = await new DeliveryService(cfg, gateway).deliver(targets, 'hello', true);
+    expect(receipts.every((r) => r.status === 'unknown')).toBe(true);
+    expect(runner.calls.filter((c) => c[0] === 'send-keys')).toHaveLength(0);
+    expect(runner.calls.filter((c) => c[0] === 'paste-buffer')).toHaveLength(1);
+  });
+
+  it('text never reaches argv: it is the stdin of load-buffer', async () => {
+    const inputs: (string | undefined)[] = [];
+    const runner = new ScriptedRunner(() => ({}));
+    const run = runner.run.bind(runner);
+    runner.run = (args, o) => (inputs.push(o?.input), run(args, o));
+    gateway = new TmuxGateway(runner);
+    await new DeliveryService(cfg, gateway).deliver(targets, 'secret; -R #(id)', false);
+    expect(runner.calls.flat().join(' ')).not.toContain('secret');
+    expect(inputs).toContain('secret; -R #(id)');
+  });
+});
