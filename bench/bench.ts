@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { TREE_TEMPLATE } from '../src/tmux/tmux-format';
 import { parseEnv } from '../src/config/parse-env';
 import { resolveAgentCommand } from '../src/runs/session-layout';
-import { hit, load, type LoadResult } from './load';
+import { hit, load, resetConnections, type LoadResult } from './load';
 import { populate } from './populate';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,50,200').split(',').map(Number);
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     for (const n of SIZES) {
       const cfg = parseEnv(baseEnv);
       ids.push(...(await populate(cfg, n - ids.length, [resolveAgentCommand(cfg), ...cfg.agentCommand.slice(1)])));
+      resetConnections();
       const body = (await hit(8790, 'GET', `/sessions?limit=100`)).text;
       const bare = await bareFloor(body);
       const fork = forkFloor();
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
       const f = (x: number) => x.toFixed(1);
-      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} |`);
+      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} | ${[w1, w10, d10, c1, c10, m1].reduce((n, r) => n + r.errors, 0)} |`);
       console.log(rows[rows.length - 1]);
       if (n === Math.max(...SIZES)) {
         for (let i = 0; i < 10; i++) {
@@ -146,8 +147,8 @@ service's own layout plan, tmux argv and workspace writer (bench/populate.ts)
 (15 panes each: 13 agents running \`cat > /dev/null\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
 keep-alive connections, ${PHASE_MS} ms per phase. Times are milliseconds (p50 / p99); floors were measured in the same run.
 
-| N | fork floor: one \`list-panes -a\` | bare Node floor (req/s, c=10) | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| N | fork floor: one \`list-panes -a\` | bare Node floor (req/s, c=10) | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB | errors |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ## Targets (issue 6)

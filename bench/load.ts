@@ -8,18 +8,28 @@ export interface LoadResult {
   errors: number;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+let agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * Drops pooled connections: after a long pause (building sessions) the server's 5 s keep-alive
+ * timeout closes them, and reusing one races with that close (ECONNRESET).
+ */
+export function resetConnections(): void {
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+}
 
 /** One request; resolves with status and latency in ms. */
 export function hit(port: number, method: string, path: string, body?: string): Promise<{ status: number; ms: number; text: string }> {
   const t0 = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - t0) / 1e6, text: Buffer.concat(chunks).toString() }));
     });
-    req.on('error', reject);
+    // a dropped connection is a result to count, not a reason to abort the whole run
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, ms: Number(process.hrtime.bigint() - t0) / 1e6, text: e.code ?? String(e) }));
     req.end(body);
   });
 }
@@ -35,7 +45,7 @@ export async function load(port: number, method: string, path: string, concurren
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < deadline && lat.length < maxRequests) {
       const r = await hit(port, method, path, body);
-      if (r.status >= 400) errors++;
+      if (r.status >= 400 || r.status === 0) errors++;
       lat.push(r.ms);
     }
   }));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { MasConfig } from '../src/config/mas-config';
 import { planLayout } from '../src/runs/session-layout';
 import { SpawnTmuxRunner } from '../src/tmux/tmux-runner';
@@ -13,6 +14,7 @@ const ROSTER = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31'
  * writer), without the HTTP round trip and the prompt job, so large N is quick to set up.
  */
 export async function populate(cfg: MasConfig, count: number, agentArgv: string[]): Promise<string[]> {
+  Logger.overrideLogger(['error', 'warn']); // the gateway's per-call debug lines would flood the report
   const reader = new WorkspaceReader(cfg);
   const writer = new WorkspaceWriter(cfg, reader);
   const gateway = new TmuxGateway(new SpawnTmuxRunner(cfg), cfg);
