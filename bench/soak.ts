@@ -50,16 +50,18 @@ async function main(): Promise<void> {
     };
     const op = async () => {
       const r = Math.random();
+      // The mix of a busy team: mostly reads and messages; creates kept near the default /runs
+      // limit (10 a minute per client), stops and restores a little above it.
       const [name, method, p, body] =
-        r < 0.5 ? ['list', 'GET', '/sessions', undefined]
-        : r < 0.65 ? ['detail', 'GET', `/sessions/${pick([...stable, ...churn])}`, undefined]
-        : r < 0.7 ? ['status', 'GET', '/status', undefined]
-        : r < 0.88 ? ['message', 'POST', '/message', JSON.stringify({ session: pick(stable), target: pick(['all', 'managers', '11', 'workers']), message: `soak ${Date.now()}; $(id) #{pid}`, execute: Math.random() < 0.5 })]
-        : r < 0.92 ? ['runs', 'POST', '/runs', team(Date.now())]
-        : r < 0.96 ? ['stop', 'POST', `/sessions/${pick(churn)}/stop`, '{"force":true}']
+        r < 0.55 ? ['list', 'GET', '/sessions', undefined]
+        : r < 0.75 ? ['detail', 'GET', `/sessions/${pick([...stable, ...churn])}`, undefined]
+        : r < 0.8 ? ['status', 'GET', '/status', undefined]
+        : r < 0.965 ? ['message', 'POST', '/message', JSON.stringify({ session: pick(stable), target: pick(['all', 'managers', '11', 'workers']), message: `soak ${Date.now()}; $(id) #{pid}`, execute: Math.random() < 0.5 })]
+        : r < 0.97 ? ['runs', 'POST', '/runs', team(Date.now())]
+        : r < 0.985 ? ['stop', 'POST', `/sessions/${pick(churn)}/stop`, '{"force":true}']
         : ['restore', 'POST', `/sessions/${pick(churn)}/restore`, '{"startAgents":true}'];
       const res = await hit(PORT, method, p, body).catch(() => ({ status: 0, ms: 0, text: '' }));
-      record(name, res.status, res.ms);
+      record(res.status >= 500 ? `${name} ${(() => { try { return JSON.parse(res.text).code; } catch { return '?'; } })()}` : name, res.status, res.ms);
       if (name === 'runs' && res.status === 201) churn.push(JSON.parse(res.text).tmuxSession);
     };
     const sampler = setInterval(() => rss.push(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024), 5000);
@@ -88,6 +90,12 @@ ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}.
 ${rows.join('\n')}
 
 RSS of the service every 5 s (MB): ${rss.map((x) => x.toFixed(0)).join(', ')}.
+
+Mix: 55 % list, 20 % detail, 5 % status, 16.5 % message (to 5 sessions), 0.5 % create, 1.5 % stop,
+1.5 % restore. A write-heavy mix (4 % creates, about one a second, six times the default rate limit)
+saturates tmux on a 2-core machine. Latency then climbs to seconds, and once the 8+64 slots of the tmux
+limiter or the 20 s lock wait are exhausted, the service answers 503 \`TMUX_UNAVAILABLE\` \`busy\`. That
+is the designed overload answer (R6), and it is why the default rate limits exist.
 
 4xx answers are expected here. For example, a 409 \`SESSION_TERMINATED\` when a message or restore
 meets a session that another worker has just stopped, or a 409 \`SESSION_EXISTS\` when a restore

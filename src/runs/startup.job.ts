@@ -29,6 +29,7 @@ export class StartupJob implements OnApplicationShutdown {
   }
 
   start(k: KnownSession, prompts: Map<string, string>): void {
+    this.prune();
     let cancelled = false;
     const view: StartupView & { cancel: () => void } = {
       state: 'starting',
@@ -78,6 +79,12 @@ export class StartupJob implements OnApplicationShutdown {
     if (stop()) return;
     const delivered = view.prompts.filter((p) => p.state === 'delivered').length;
     this.finish(view, delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed');
+  }
+
+  /** Forgets startups that ended more than an hour ago, so the map does not grow without bound. */
+  private prune(): void {
+    const cutoff = Date.now() - 3_600_000;
+    for (const [id, v] of this.sessions.state.startups) if (v.finishedAt && Date.parse(v.finishedAt) < cutoff) this.sessions.state.startups.delete(id);
   }
 
   private async agentsOf(k: KnownSession) {

@@ -71,11 +71,24 @@ async function removeIfStale(lock: string): Promise<boolean> {
   }
 }
 
+/** Index writers of this process, queued per index so they never contend for the lock file. */
+const queues = new Map<string, Promise<unknown>>();
+
 /**
- * Modifies `.sessions.index` under its lock (contract §6.5): exclusive lock file with PID and time,
- * stale-lock recovery, re-read under the lock, temp file + fsync + rename, lock always removed.
+ * Modifies `.sessions.index` under its lock (contract §6.5). Writers of this process queue in memory
+ * first (under a soak of concurrent creates and stops, polling the lock file starved some of them past
+ * the 5 s limit), so the lock file only arbitrates with other processes: the shell tools.
  */
-export async function updateIndex(sessionsDir: string, change: (idx: IndexFile) => void, rebuild?: () => Promise<IndexEntry[]>): Promise<void> {
+export function updateIndex(sessionsDir: string, change: (idx: IndexFile) => void, rebuild?: () => Promise<IndexEntry[]>): Promise<void> {
+  const prev = queues.get(sessionsDir) ?? Promise.resolve();
+  const mine = prev.catch(() => undefined).then(() => updateLocked(sessionsDir, change, rebuild));
+  queues.set(sessionsDir, mine);
+  void mine.finally(() => queues.get(sessionsDir) === mine && queues.delete(sessionsDir)).catch(() => undefined);
+  return mine;
+}
+
+/** Exclusive lock file with PID and time, stale-lock recovery, re-read under the lock, temp file + fsync + rename, lock always removed. */
+async function updateLocked(sessionsDir: string, change: (idx: IndexFile) => void, rebuild?: () => Promise<IndexEntry[]>): Promise<void> {
   const lock = path.join(sessionsDir, '.sessions.index.lock');
   const deadline = Date.now() + 5000;
   for (;;) {
