@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -158,7 +158,12 @@ ${targets.join('\n')}
 "Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once (counted through a wrapper
 script, which itself adds a \`sh\` fork to each cold call). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms).
 `;
-  writeFileSync(path.join(root, 'docs', 'PERFORMANCE.md'), doc);
+  // Everything after the marker is written by people (profiles, analysis) and survives a re-run.
+  const file = path.join(root, 'docs', 'PERFORMANCE.md');
+  const marker = '<!-- bench:end -->';
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = previous.includes(marker) ? previous.slice(previous.indexOf(marker) + marker.length) : '\n';
+  writeFileSync(file, `${doc}\n${marker}${kept}`);
   console.log(doc);
 }
 
