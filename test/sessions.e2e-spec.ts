@@ -161,6 +161,20 @@ describe('sessions (e2e, real tmux)', () => {
     expect(t.gateway.calls - before).toBe(1);
   });
 
+  it('reads the legacy .mas_session: a legacy session is listed and is the default of GET /status', async () => {
+    await server.ok('new-session', '-d', '-s', 'mas-1e9ac001', '-n', 'meta', 'sleep 600');
+    writeFileSync(path.join(ws, '.mas_session'), `SESSION_NAME=mas-1e9ac001\nSTARTED_AT="2026-11-20 08:30:00"\nPID=1\nPROJECT_DIR=${ws}\n`);
+    const id = '1e9ac001-0000-4000-8000-000000000000';
+    const res = await request(t.http).get('/sessions/mas-1e9ac001').expect(200);
+    expect(res.body).toMatchObject({ sessionId: id, source: 'legacy', workingDir: ws, restorable: false });
+    expect(Date.parse(res.body.startedAt)).toBe(new Date(2026, 10, 20, 8, 30, 0).getTime());
+    expect((await request(t.http).get('/status').expect(200)).body).toMatchObject({ session: 'mas-1e9ac001', sessionId: id });
+    // pointing at a workspace session makes that one the default instead
+    const name = `mas-${ids.legacy.slice(0, 8)}`;
+    writeFileSync(path.join(ws, '.mas_session'), `SESSION_NAME=${name}\nPROJECT_DIR=${ws}\n`);
+    expect((await request(t.http).get('/status').expect(200)).body).toMatchObject({ session: name, sessionId: ids.legacy, status: 'running' });
+  });
+
   it('answers JSON 404 for unknown routes and wrong methods', async () => {
     for (const [m, p] of [['get', '/nope'], ['post', '/sessions'], ['get', '/sessions//stop'], ['get', '/runs']] as const) {
       const res = await request(t.http)[m](p).expect(404);

@@ -76,6 +76,7 @@ export class LifecycleService {
     const force = bodyBool(body, 'force', false, issues);
     throwIfIssues(issues);
     const state = this.sessions.state;
+    const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
     const k = await this.sessions.find(raw, 'path', 'sessionId', true);
     if (state.restoring.has(k.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
     if (k.source !== 'workspace' || !k.record) throw new NotRestorableError('no_session_dir');
@@ -85,7 +86,7 @@ export class LifecycleService {
     state.restoring.add(k.id); // same tick as the check: two restores cannot both pass
     this.sessions.invalidate();
     try {
-      return await state.withLock(k.id, () => this.restoreLocked(k, force, agentPath));
+      return await state.withLock(k.id, () => this.restoreLocked(k, force, agentPath), Math.max(0, deadline - Date.now()));
     } finally {
       state.restoring.delete(k.id);
       this.sessions.invalidate();

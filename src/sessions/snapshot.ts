@@ -28,6 +28,8 @@ export interface KnownSession {
 
 export interface Snapshot {
   sessions: KnownSession[];
+  /** The tmux name `<ws>/.mas_session` points at, if any: the default pick of GET /status (§4.11). */
+  legacyName?: string;
   takenAt: number;
 }
 
@@ -86,7 +88,7 @@ export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): 
     k.workflowsDir = inside(cat.legacy.workflowsDir, ctx.workspace) ?? k.workflowsDir;
     out.push(k);
   }
-  return { sessions: out, takenAt: Date.now() };
+  return { sessions: out, legacyName: cat.legacy?.tmuxName, takenAt: Date.now() };
 }
 
 function build(id: string, source: KnownSession['source'], dir: string, s: TmuxSession | undefined, roster: string[], startedAt: string, ctx: JoinContext, extra: { record?: SessionRecord; warnings: string[]; stoppedAt?: string }): KnownSession {

@@ -24,7 +24,7 @@ export class StatusService {
     if (raw !== undefined) k = resolveRef(snap, parseRefOrThrow(raw, 'query', 'sessionId'), raw);
     else {
       const live = snap.sessions.filter((s) => s.tmux);
-      k = live.find((s) => s.source === 'legacy') ?? live.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''))[0];
+      k = live.find((s) => s.tmuxName === snap.legacyName) ?? live.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''))[0];
     }
     const running = k ? k.agents.filter((a) => a.status === 'running').length : 0;
     const total = k?.roster.length ?? 0;
