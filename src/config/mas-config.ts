@@ -29,8 +29,8 @@ export interface MasConfig {
   stopGraceMs: number;
   agentStopKeys: string[];
   idempotencyTtlMs: number;
-  /** Time the breaker stays open before its trial call (R5). */
-  breakerResetMs: number;
+  /** Breaker (R5): open time before the trial call, rolling window, minimum calls, failure percentage. */
+  breaker: { resetTimeoutMs: number; rollingWindowMs: number; volumeThreshold: number; errorThresholdPercentage: number };
   rateLimits: { runs: number; message: number; lifecycle: number; other: number };
   /** Environment the service itself was started with; the source of PATH and passthrough values. */
   serviceEnv: Record<string, string | undefined>;

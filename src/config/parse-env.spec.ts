@@ -7,6 +7,7 @@ describe(parseEnv.name, () => {
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8765, cacheTtlMs: 2000, tmuxTimeoutMs: 5000, windowCols: 200, windowRows: 50, sendEof: false, agentStopKeys: ['C-c', 'C-c'] });
     expect(c.tmuxSocket).toMatch(/^\/run\/t\/tmux-\d+\/default$/);
     expect(c.agentCommand).toEqual(['claude', '--model', 'sonnet', '--dangerously-skip-permissions']);
+    expect(c.breaker).toEqual({ resetTimeoutMs: 15000, rollingWindowMs: 30000, volumeThreshold: 5, errorThresholdPercentage: 50 });
   });
 
   it('reads a JSON-array agent command without any shell interpretation', () => {
@@ -22,6 +23,11 @@ describe(parseEnv.name, () => {
       expect((e as ConfigError).problems).toHaveLength(5);
     }
     expect(parseEnv({ MAS_API_HOST: '0.0.0.0', MAS_API_TOKEN: 't' }).host).toBe('0.0.0.0');
+  });
+
+  it('refuses a breaker volume threshold under 5', () => {
+    expect(() => parseEnv({ MAS_BREAKER_VOLUME: '1' })).toThrow(ConfigError);
+    expect(parseEnv({ MAS_BREAKER_VOLUME: '20', MAS_BREAKER_ERROR_PERCENT: '80' }).breaker).toMatchObject({ volumeThreshold: 20, errorThresholdPercentage: 80 });
   });
 
   it('rejects a socket path of 108 bytes or more (T-01)', () => {

@@ -65,7 +65,12 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     stopGraceMs: int('MAS_STOP_GRACE_MS', 5000, 0, 15000),
     agentStopKeys,
     idempotencyTtlMs: int('MAS_IDEMPOTENCY_TTL_MS', 86_400_000, 1000, 604_800_000),
-    breakerResetMs: int('MAS_BREAKER_RESET_MS', 15_000, 100, 300_000),
+    breaker: {
+      resetTimeoutMs: int('MAS_BREAKER_RESET_MS', 15_000, 100, 300_000),
+      rollingWindowMs: int('MAS_BREAKER_WINDOW_MS', 30_000, 1000, 600_000),
+      volumeThreshold: int('MAS_BREAKER_VOLUME', 5, 5, 10_000), // ≥ 5: opossum's default 0 opens on the first failure
+      errorThresholdPercentage: int('MAS_BREAKER_ERROR_PERCENT', 50, 1, 100),
+    },
     rateLimits: {
       runs: int('MAS_RATE_LIMIT_RUNS', 10, 1, 1_000_000),
       message: int('MAS_RATE_LIMIT_MESSAGE', 120, 1, 1_000_000),

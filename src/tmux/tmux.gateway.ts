@@ -42,8 +42,9 @@ export class TmuxGateway implements OnModuleDestroy {
     @Inject(TMUX_RUNNER) private readonly runner: TmuxRunner,
     @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
   ) {
-    this.resetMs = cfg?.breakerResetMs ?? DEFAULT_BREAKER.resetTimeoutMs;
-    this.breaker = createTmuxBreaker((c: Call) => this.invoke(c), { ...DEFAULT_BREAKER, resetTimeoutMs: this.resetMs });
+    const opts = cfg?.breaker ?? DEFAULT_BREAKER;
+    this.resetMs = opts.resetTimeoutMs;
+    this.breaker = createTmuxBreaker((c: Call) => this.invoke(c), opts);
     this.breaker.on('open', () => (this.openedAt = Date.now()));
   }
 
