@@ -1,22 +1,10 @@
 import type { MasConfig } from '../config/mas-config';
-import type { RunOptions, RunResult, TmuxRunner } from '../tmux/tmux-runner';
+import { ScriptedRunner } from '../../test/support/scripted-runner';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { DeliveryService, type DeliveryTarget } from './delivery.service';
 
-/**
- * The real gateway over a scripted runner: a pane vanishing between the snapshot and the paste, or
- * a tmux that stops answering mid-message, cannot be produced on demand with a real server.
- */
-class ScriptedRunner implements TmuxRunner {
-  calls: string[][] = [];
-  constructor(private readonly reply: (args: string[], n: number) => Partial<RunResult>) {}
-  async run(args: string[], _o?: RunOptions): Promise<RunResult> {
-    this.calls.push(args);
-    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...this.reply(args, this.calls.length) };
-  }
-  killAll(): void {}
-}
-
+// The real gateway over a scripted runner: a pane vanishing between the snapshot and the paste, or a
+// tmux that stops answering mid-message, cannot be produced on demand with a real server.
 const targets: DeliveryTarget[] = ['10', '11', '12', '13'].map((id, i) => ({ agentId: id, paneId: `%${i + 1}`, window: 'unit1', pane: i, inMode: false }));
 const cfg = { submitDelayMs: 0 } as MasConfig;
 
@@ -47,13 +35,10 @@ describe(DeliveryService.name, () => {
   });
 
   it('text never reaches argv: it is the stdin of load-buffer', async () => {
-    const inputs: (string | undefined)[] = [];
     const runner = new ScriptedRunner(() => ({}));
-    const run = runner.run.bind(runner);
-    runner.run = (args, o) => (inputs.push(o?.input), run(args, o));
     gateway = new TmuxGateway(runner);
     await new DeliveryService(cfg, gateway).deliver(targets, 'secret; -R #(id)', false);
     expect(runner.calls.flat().join(' ')).not.toContain('secret');
-    expect(inputs).toContain('secret; -R #(id)');
+    expect(runner.inputs).toContain('secret; -R #(id)');
   });
 });

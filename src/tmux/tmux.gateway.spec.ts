@@ -1,18 +1,7 @@
 import { TmuxError } from '../errors/mas-error';
 import { FS, RS, TREE_FIELDS } from './tmux-format';
-import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
+import { ScriptedRunner } from '../../test/support/scripted-runner';
 import { TmuxGateway } from './tmux.gateway';
-
-/** A strict scripted runner: records argv, replays the given result. */
-class ScriptedRunner implements TmuxRunner {
-  calls: string[][] = [];
-  constructor(private readonly reply: (args: string[]) => Partial<RunResult>) {}
-  async run(args: string[], _opts?: RunOptions): Promise<RunResult> {
-    this.calls.push(args);
-    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...this.reply(args) };
-  }
-  killAll(): void {}
-}
 
 function row(session: number, pane: number): string {
   const v: Record<string, string> = Object.fromEntries(TREE_FIELDS.map((f) => [f, '']));
