@@ -51,6 +51,7 @@ export class DeliveryService {
     }
     const pasted: DeliveryTarget[] = [];
     let stopped = false;
+    let deleted: Promise<unknown> = Promise.resolve();
     try {
       let rest = targets;
       while (rest.length && !stopped) {
@@ -72,9 +73,11 @@ export class DeliveryService {
         rest = rest.slice(at + 1); // tmux never ran these: a new round is a first attempt, not a retry
       }
     } finally {
-      await this.tmux.deleteBuffer(buffer).catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));
+      // Off the critical path: the buffer goes while the submit delay runs (a fork saved per message).
+      deleted = this.tmux.deleteBuffer(buffer).catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));
     }
     if (execute && !stopped && pasted.length) await this.submit(pasted, receipts);
+    await deleted;
     return [...receipts.values()];
   }
 

@@ -1,4 +1,5 @@
-import { chain, createWindowCommands, escapeArg } from './tmux-args';
+import { argvBytes, chain, createWindowCommands, escapeArg, MAX_COMMAND_BYTES } from './tmux-args';
+import { packCommands } from './tmux.gateway';
 
 describe('tmux-args', () => {
   it.each([
@@ -22,5 +23,13 @@ describe('tmux-args', () => {
     const splits = cmds.filter((c) => c[0] === 'split-window').map((c) => `${c[2]} ${c[4]}`);
     expect(splits).toEqual(['-h =mas-abcdef01:2.0', '-v =mas-abcdef01:2.0', '-v =mas-abcdef01:2.2']);
     expect(chain(cmds)).toContain('-x\\;');
+  });
+
+  it('packs command groups under the 16 KiB client limit, never splitting a group (T-40)', () => {
+    const group = (n: number) => [['set-option', '-t', '=x:', '@k', 'v'.repeat(n)]];
+    const packed = packCommands([group(10), group(10), group(9000), group(9000), group(10)]);
+    expect(packed.map((cmds) => cmds.length)).toEqual([3, 2]);
+    for (const cmds of packed) expect(argvBytes(chain(cmds))).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
+    expect(packCommands([group(1), group(1)])).toHaveLength(1);
   });
 });

@@ -20,6 +20,24 @@ interface Call {
   noServerOk?: boolean;
 }
 
+/**
+ * Packs command groups into as few invocations as fit the client's command limit (T-40): every tmux
+ * call costs a fork and more as the server grows, and a 13-agent layout fits in two or three.
+ */
+export function packCommands(groups: string[][][]): string[][][] {
+  const out: string[][][] = [];
+  let cur: string[][] = [];
+  for (const g of groups) {
+    if (cur.length && argvBytes(chain([...cur, ...g])) > MAX_COMMAND_BYTES) {
+      out.push(cur);
+      cur = [];
+    }
+    cur = [...cur, ...g];
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 /** Keys the service may send with send-keys, one per call (T-33). Never client text. */
 const KEY_ALLOWLIST = new Set(['Enter', 'C-c', 'C-d', 'Escape', 'q']);
 
@@ -91,9 +109,9 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Builds a session layout; on any failure the caller rolls back with {@link killSession}. */
   async createSession(plan: SessionPlan): Promise<void> {
-    const invocations = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
-    invocations.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
-    for (const cmds of invocations) await this.write(chain(cmds), cmds[0][0]);
+    const groups = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
+    groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
+    for (const cmds of packCommands(groups)) await this.write(chain(cmds), cmds[0][0]);
   }
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */
