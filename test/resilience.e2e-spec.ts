@@ -18,6 +18,22 @@ describe('resilience with a real tmux server (e2e)', () => {
     await server.stop();
   });
 
+  it('opt-in EOF convention: after execute, EOF and Enter follow once; never without execute', async () => {
+    const t = await createTestApp(server, { MAS_SEND_EOF: 'true', MAS_EOF_DELAY_MS: '200', MAS_PROMPT_DELAY_MS: '100' });
+    try {
+      const s = (await request(t.http).post('/runs').send(small).expect(201)).body;
+      await waitFor(async () => (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.state === 'ready');
+      const file = path.join(t.workspace, 'sessions', s.sessionId, 'unit', '10', 'received.bin');
+      await waitFor(() => readFileSync(file, 'utf8') === 'lead\rEOF\r'); // the prompt gets its EOF too
+      const mark = readFileSync(file, 'utf8').length;
+      await request(t.http).post('/message').send({ session: s.tmuxSession, target: '10', message: 'draft', execute: false }).expect(200);
+      await request(t.http).post('/message').send({ session: s.tmuxSession, target: '10', message: 'go' }).expect(200);
+      await waitFor(() => readFileSync(file, 'utf8').slice(mark) === 'draftgo\rEOF\r');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('answers 409 SESSION_STARTING with Retry-After while prompts are pending', async () => {
     const t = await createTestApp(server, { MAS_PROMPT_DELAY_MS: '60000' });
     try {

@@ -68,7 +68,11 @@ export class StartupJob implements OnApplicationShutdown {
         const target = { agentId: a.agentId, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
         try {
           const [r] = await this.delivery.deliver([target], text, true);
-          if (r.status === 'delivered') p.state = 'delivered';
+          if (r.status === 'delivered') {
+            p.state = 'delivered';
+            // §7.6 step 5 applies to prompts too; it queues behind this job on the session lock.
+            if (this.cfg.sendEof) void this.sessions.state.withLock(id, () => this.delivery.sendEof([target])).catch(() => undefined);
+          }
           else Object.assign(p, { state: r.status === 'unknown' ? 'unknown' : 'failed', reason: r.reason ?? 'TMUX_ERROR' });
         } catch (e) {
           Object.assign(p, { state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
