@@ -1,24 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { bodyMiddleware } from './common/body.middleware';
-import { guardMiddleware, requestMiddleware } from './common/guard.middleware';
+import { registerRequestHooks } from './common/request-hooks';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
 import { createOpenApiDocument } from './openapi';
 
 /**
  * Everything main.ts, the e2e tests and the OpenAPI script share, so none of them drifts:
- * middleware order, the one exception filter, docs routes and shutdown hooks.
+ * request hooks, the one exception filter, docs routes and shutdown hooks.
  */
 export function configureApp(app: INestApplication, cfg: MasConfig): INestApplication {
-  const express = app as NestExpressApplication;
-  express.disable('x-powered-by');
-  express.set('etag', false); // every answer is no-store; hashing each body cost ~3 % of a warm list (profile)
-  express.set('query parser', 'simple');
-  express.use(requestMiddleware);
-  express.use(guardMiddleware(cfg));
-  express.use(bodyMiddleware);
+  registerRequestHooks((app as NestFastifyApplication).getHttpAdapter().getInstance(), cfg);
   app.useGlobalFilters(new DomainExceptionFilter());
   const doc = createOpenApiDocument(app);
   SwaggerModule.setup('api-docs', app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError } from './config/mas-config';
 import { parseEnv } from './config/parse-env';
+import { createHttpAdapter } from './http-adapter';
 
 async function bootstrap(): Promise<void> {
   let cfg;
@@ -21,7 +22,7 @@ async function bootstrap(): Promise<void> {
   // One JSON object per line (R11); tmux calls are logged at debug level, off unless MAS_LOG_LEVEL=debug.
   const levels: LogLevel[] = process.env.MAS_LOG_LEVEL === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'];
   const logger = new ConsoleLogger({ json: true, logLevels: levels });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(cfg), { bodyParser: false, logger });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(cfg), createHttpAdapter(), { bodyParser: false, logger });
   configureApp(app, cfg);
   const server = app.getHttpServer();
   server.headersTimeout = 10_000;

@@ -1,11 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { MasConfig } from '../config/mas-config';
+import { pathOf } from './request-hooks';
 
 /** Which budget a request draws from (contract R10). */
-export function budgetOf(req: Pick<Request, 'method' | 'path'>): 'runs' | 'message' | 'lifecycle' | 'other' | 'exempt' {
-  const p = req.path.replace(/\/$/, '') || '/';
+export function budgetOf(req: Pick<FastifyRequest, 'method' | 'url'>): 'runs' | 'message' | 'lifecycle' | 'other' | 'exempt' {
+  const p = pathOf(req.url).replace(/\/$/, '') || '/';
   if (req.method === 'OPTIONS' || p === '/health' || p === '/health/ready' || (p === '/' && req.method === 'HEAD')) return 'exempt';
   if (req.method === 'POST' && p === '/runs') return 'runs';
   if (req.method === 'POST' && p === '/message') return 'message';
@@ -15,7 +16,7 @@ export function budgetOf(req: Pick<Request, 'method' | 'path'>): 'runs' | 'messa
 
 /** Per-client limits per minute, one throttler whose limit depends on the route (R10). */
 export function throttlerOptions(cfg: MasConfig): ThrottlerModuleOptions {
-  const req = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<Request>();
+  const req = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>();
   return [
     {
       name: 'default',
@@ -26,7 +27,7 @@ export function throttlerOptions(cfg: MasConfig): ThrottlerModuleOptions {
       },
       skipIf: (ctx: ExecutionContext) => budgetOf(req(ctx)) === 'exempt',
       // one bucket per client and budget, so reads never eat the write budget
-      getTracker: (r: Record<string, unknown>) => `${String(r.ip)}:${budgetOf(r as unknown as Request)}`,
+      getTracker: (r: Record<string, unknown>) => `${String(r.ip)}:${budgetOf(r as unknown as FastifyRequest)}`,
     },
   ];
 }

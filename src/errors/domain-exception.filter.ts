@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { MasError, RequestRejectedError } from './mas-error';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BODY_LIMIT } from '../common/body-parser';
+import { MasError, RequestRejectedError, ValidationError } from './mas-error';
 
 /** The one table from wire code to HTTP status (contract §3.2). */
 const STATUS: Record<string, number> = {
@@ -45,14 +46,14 @@ export class DomainExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
     const err = this.toMasError(exception);
     let status = err ? (STATUS[err.code] ?? 500) : 500;
     let body: ErrorBody;
     if (err && status !== 500) {
       body = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
-      if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+      if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
       if (status >= 500) this.logger.warn(`${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`);
     } else {
       status = 500;
@@ -60,8 +61,8 @@ export class DomainExceptionFilter implements ExceptionFilter {
       body = { error: 'Internal error', code: 'INTERNAL_ERROR', timestamp: new Date().toISOString() };
     }
     if (body.details === undefined) delete body.details;
-    if (res.headersSent) return;
-    res.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+    if (res.sent) return;
+    res.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
   }
 
   private toMasError(exception: unknown): MasError | undefined {
@@ -70,16 +71,28 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const s = exception.getStatus();
       if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');
       if (s === 429) return new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, 60);
-      if (s === 413) return new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Request body too large');
+      if (s === 413) return tooLarge();
     }
-    return undefined;
+    return fastifyError(exception);
   }
 }
 
+const tooLarge = () => new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Request body is larger than 1 MiB', { limitBytes: BODY_LIMIT });
+
+/** Fastify's own refusals while reading a body (its FST_* errors carry a status). */
+function fastifyError(e: unknown): MasError | undefined {
+  const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_')) return undefined;
+  if (statusCode === 413) return tooLarge();
+  if (statusCode === 415) return new RequestRejectedError('UNSUPPORTED_MEDIA_TYPE', 'Body must be application/json');
+  if (statusCode === 400) return new ValidationError([{ location: 'body', field: '', rule: 'body', message: (e as Error).message }]);
+  return undefined;
+}
+
 /** For middleware that answers before Nest's filter chain (body parsing, origin, host, token). */
-export function sendError(res: Response, err: MasError): void {
+export function sendError(res: FastifyReply, err: MasError): void {
   const body: ErrorBody = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
   if (body.details === undefined) delete body.details;
-  if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
-  res.status(STATUS[err.code] ?? 500).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
+  res.code(STATUS[err.code] ?? 500).type('application/json; charset=utf-8').send(JSON.stringify(body));
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { ReadinessIndicators } from './health.indicators';
 
@@ -24,7 +24,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: tmux (version, breaker), workspace, agent command' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { tmux: { status: 'up', version: 'tmux 3.3a' } }, timestamp: '2026-11-25T20:00:00.000Z' } } })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'NOT_READY with details.checks' })
-  async getReadiness(@Res({ passthrough: true }) res: Response) {
+  async getReadiness(@Res({ passthrough: true }) res: FastifyReply) {
     let checks: Record<string, unknown>;
     let ok = true;
     try {
@@ -35,7 +35,7 @@ export class HealthController {
       checks = ((e as { getResponse?: () => { details?: Record<string, unknown> } }).getResponse?.().details) ?? {};
     }
     if (ok) return { status: 'ready', checks, timestamp: new Date().toISOString() };
-    res.status(503).setHeader('Retry-After', '5');
+    res.code(503).header('retry-after', '5');
     return { error: 'Service is not ready', code: 'NOT_READY', details: { checks }, timestamp: new Date().toISOString() };
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
 import { ApiErrors } from '../errors/error-response.dto';
 import { MessageRequestDto, MessageResponseDto } from './dto/message.dto';
@@ -20,9 +20,9 @@ export class MessagesController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOkResponse({ type: MessageResponseDto })
   @ApiErrors(400, 404, 409, 413, 415, 429, 502, 503, 504)
-  sendMessage(@Body() body: MessageRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  sendMessage(@Body() body: MessageRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
-    return this.idempotency.run(k, 'POST /message', raw, () => this.messages.send(raw), () => res.setHeader('Idempotency-Replayed', 'true'));
+    return this.idempotency.run(k, 'POST /message', raw, () => this.messages.send(raw), () => res.header('idempotency-replayed', 'true'));
   }
 }

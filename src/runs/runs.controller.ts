@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
 import { ApiErrors } from '../errors/error-response.dto';
 import { RunsRequestDto, RunsResponseDto } from './dto/run.dto';
@@ -20,9 +20,9 @@ export class RunsController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key return the first result' })
   @ApiCreatedResponse({ type: RunsResponseDto })
   @ApiErrors(400, 409, 413, 415, 429, 502, 503, 504)
-  createRun(@Body() body: RunsRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  createRun(@Body() body: RunsRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
-    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.setHeader('Idempotency-Replayed', 'true'));
+    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.header('idempotency-replayed', 'true'));
   }
 }

@@ -1,11 +1,13 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import type { MasConfig } from '../../src/config/mas-config';
 import { parseEnv } from '../../src/config/parse-env';
+import { createHttpAdapter } from '../../src/http-adapter';
 import { TmuxGateway } from '../../src/tmux/tmux.gateway';
 import { scrubbedEnv, type TmuxTestServer } from './tmux-server';
 
@@ -36,9 +38,10 @@ export async function createTestApp(server: TmuxTestServer | undefined, env: Rec
     ...env,
   }));
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(cfg)] }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bodyParser: false, logger: ['error'] });
   configureApp(app, cfg);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready(); // supertest needs fastify's routes in place
   return {
     app, cfg, http: app.getHttpServer(), gateway: app.get(TmuxGateway), workspace,
     close: async () => {
