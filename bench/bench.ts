@@ -80,13 +80,17 @@ async function main(): Promise<void> {
   execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
   tmux('new-session', '-d', '-s', 'bench-keepalive', 'sleep 100000');
   const warm = startService(8790, {});
-  const cold = startService(8791, { MAS_CACHE_TTL_MS: '0', MAS_TMUX_BIN: wrapper });
+  const cold = startService(8791, { MAS_CACHE_TTL_MS: '0' });
+  // counting goes through a wrapper script, which adds an `sh` fork: a separate service, so the
+  // cold latencies above are measured against the real binary
+  const counted = startService(8794, { MAS_CACHE_TTL_MS: '0', MAS_TMUX_BIN: wrapper });
   const rows: string[] = [];
   const targets: string[] = [];
   const runsLat: number[] = [];
+  const coldRatios: [number, number][] = [];
   const ids: string[] = [];
   try {
-    await Promise.all([waitUp(8790), waitUp(8791)]);
+    await Promise.all([waitUp(8790), waitUp(8791), waitUp(8794)]);
     for (const n of SIZES) {
       const cfg = parseEnv(baseEnv);
       ids.push(...(await populate(cfg, n - ids.length, [resolveAgentCommand(cfg), ...cfg.agentCommand.slice(1)])));
@@ -98,8 +102,10 @@ async function main(): Promise<void> {
       const w10 = await load(8790, 'GET', '/sessions?limit=100', 10, PHASE_MS);
       const d10 = await load(8790, 'GET', `/sessions/${ids[0]}`, 10, PHASE_MS);
       const s0 = spawns();
+      const counting = await load(8794, 'GET', '/sessions?limit=100', 1, PHASE_MS, undefined, 20);
+      const perReq = (spawns() - s0) / counting.requests;
       const c1 = await load(8791, 'GET', '/sessions?limit=100', 1, PHASE_MS);
-      const perReq = (spawns() - s0) / c1.requests;
+      coldRatios.push([n, c1.p50 / fork]);
       const c10 = await load(8791, 'GET', '/sessions?limit=100', 10, PHASE_MS);
       const msg = JSON.stringify({ session: `mas-${ids[0].slice(0, 8)}`, target: 'all', message: 'x'.repeat(10 * 1024) });
       const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
@@ -120,7 +126,7 @@ async function main(): Promise<void> {
           `- warm \`GET /sessions\` at N=${n}, c=10: p99 ${f(w10.p99)} ms ≤ 10 ms — ${mark(w10.p99 <= 10)}`,
           `- warm throughput ≥ 50 % of the bare-Node floor: ${f((100 * w10.rps) / bare.rps)} % — ${mark(w10.rps >= bare.rps / 2)}`,
           `- cold: one tmux process per listing: ${perReq.toFixed(2)} — ${mark(perReq <= 1.05)}`,
-          `- cold latency within 1.5× of one forked list-panes: p50 ${f(c1.p50)} ms vs ${f(fork)} ms (${f(c1.p50 / fork)}×) — ${mark(c1.p50 <= 1.5 * fork)}`,
+          `- cold latency within 1.5× of one forked list-panes, at every N: ${coldRatios.map(([k, r]) => `N=${k} ${f(r)}×`).join(', ')} — ${mark(coldRatios.every(([, r]) => r <= 1.5))}`,
           `- \`POST /runs\` synchronous phase, 13 agents, 10 creates at N=${n}: p50 ${f(runs[Math.floor(runs.length / 2)])} ms, p95 ${f(p95)} ms ≤ 500 ms — ${mark(p95 <= 500)}`,
           `- 10 KB message to 13 agents: p50 ${f(m1.p50)} ms, ${f(m1.p50 - SUBMIT_DELAY_MS)} ms beyond the ${SUBMIT_DELAY_MS} ms submit delay (target ≤ 100) — ${mark(m1.p50 - SUBMIT_DELAY_MS <= 100)}`,
           `- RSS at N=${n} under load: ${rss.toFixed(0)} MB ≤ 150 MB — ${mark(rss <= 150)}`,
@@ -128,8 +134,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    warm.kill('SIGTERM');
-    cold.kill('SIGTERM');
+    for (const c of [warm, cold, counted]) c.kill('SIGTERM');
     try {
       tmux('kill-server');
     } catch {
@@ -156,7 +161,7 @@ ${rows.join('\n')}
 ${targets.join('\n')}
 
 "Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once (counted through a wrapper
-script, which itself adds a \`sh\` fork to each cold call). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms).
+script run by a separate service; the cold latencies come from a service running tmux directly). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms).
 `;
   // Everything after the marker is written by people (profiles, analysis) and survives a re-run.
   const file = path.join(root, 'docs', 'PERFORMANCE.md');

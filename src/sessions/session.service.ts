@@ -14,12 +14,15 @@ import { SessionState } from './session-state';
 import { joinSnapshot, type KnownSession, type Snapshot } from './snapshot';
 
 const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
+/** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
+const PAGES_PER_SNAPSHOT = 32;
 
 /** Read use cases: list, detail, agents, connect; the snapshot (cache-aside) for every feature. */
 @Injectable()
 export class SessionService {
   private readonly processNames: Set<string>;
   private readonly infoMemo = new WeakMap<Snapshot, ReturnType<typeof toSessionInfo>[]>();
+  private readonly pageMemo = new WeakMap<Snapshot, Map<string, { json: string; total: number; count: number }>>();
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -78,15 +81,28 @@ export class SessionService {
     return resolveRef(await this.snapshot(fresh), ref, raw as string);
   }
 
-  async list(query: Record<string, unknown>) {
+  /**
+   * GET /sessions as JSON text. A page's sessions are serialised once per snapshot and reused by
+   * every request until the snapshot changes: at N=200 the 50 KB page was re-serialised per request.
+   */
+  async list(query: Record<string, unknown>): Promise<string> {
     const issues: ValidationIssue[] = [];
     const status = queryEnum(query, 'status', STATUS_FILTERS, 'all', issues);
     const limit = queryInt(query, 'limit', 1, 100, 50, issues);
     const offset = queryInt(query, 'offset', 0, 1_000_000, 0, issues);
     throwIfIssues(issues);
-    const all = this.infos(await this.snapshot()).filter((s) => status === 'all' || s.status === status);
-    const sessions = all.slice(offset, offset + limit);
-    return { sessions, total: all.length, count: sessions.length, limit, offset, timestamp: new Date().toISOString() };
+    const snap = await this.snapshot();
+    let pages = this.pageMemo.get(snap);
+    if (!pages) this.pageMemo.set(snap, (pages = new Map()));
+    const key = `${status}/${offset}/${limit}`;
+    let page = pages.get(key);
+    if (!page) {
+      const all = this.infos(snap).filter((s) => status === 'all' || s.status === status);
+      const sessions = all.slice(offset, offset + limit);
+      page = { json: JSON.stringify(sessions), total: all.length, count: sessions.length };
+      if (pages.size < PAGES_PER_SNAPSHOT) pages.set(key, page);
+    }
+    return `{"sessions":${page.json},"total":${page.total},"count":${page.count},"limit":${limit},"offset":${offset},"timestamp":"${new Date().toISOString()}"}`;
   }
 
   /**

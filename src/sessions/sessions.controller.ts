@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../errors/error-response.dto';
 import { ConnectionInfoDto, ConnectRequestDto, RestoreRequestDto, RestoreResponseDto, StopRequestDto, StopResponseDto } from './dto/lifecycle.dto';
@@ -24,6 +24,7 @@ export class SessionsController {
   @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 } })
   @ApiOkResponse({ type: SessionListDto })
   @ApiErrors(400, 429, 503, 504)
+  @Header('Content-Type', 'application/json; charset=utf-8') // the body is JSON text already
   listSessions(@Query() query: Record<string, unknown>) {
     return this.sessions.list(query);
   }

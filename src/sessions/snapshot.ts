@@ -44,6 +44,7 @@ export interface JoinContext {
 export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Snapshot {
   const byShort = new Map<string, SessionRecord[]>();
   for (const r of cat.records) byShort.set(r.id.slice(0, 8), [...(byShort.get(r.id.slice(0, 8)) ?? []), r]);
+  const recordIds = new Set(cat.records.map((r) => r.id));
   const live = new Map<string, TmuxSession>();
   const tmuxOnly: { id: string; s: TmuxSession }[] = [];
   let legacyLive: TmuxSession | undefined;
@@ -52,7 +53,7 @@ export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): 
     const short = s.name.slice(4);
     if (s.tagSessionId) {
       if (s.tagWorkspace !== ctx.workspace || !UUID_V4.test(s.tagSessionId) || !s.tagSessionId.startsWith(short)) continue;
-      if (cat.records.some((r) => r.id === s.tagSessionId)) live.set(s.tagSessionId, s);
+      if (recordIds.has(s.tagSessionId)) live.set(s.tagSessionId, s);
       else tmuxOnly.push({ id: s.tagSessionId, s });
     } else {
       const owners = byShort.get(short) ?? [];

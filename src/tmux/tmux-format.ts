@@ -35,6 +35,8 @@ export const TREE_FIELDS = [
 ] as const;
 
 export const TREE_TEMPLATE = RS + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
+/** Field positions, from the same list: the parser indexes records instead of building objects. */
+const AT = Object.fromEntries(TREE_FIELDS.map((f, i) => [f, i])) as Record<(typeof TREE_FIELDS)[number], number>;
 
 export interface ParseResult {
   tree: TmuxTree;
@@ -86,47 +88,46 @@ export function parseTree(stdout: string): ParseResult {
   const sessions = new Map<string, TmuxSession>();
   const windows = new Map<string, TmuxWindow>();
   for (const f of records) {
-    const v = Object.fromEntries(TREE_FIELDS.map((k, i) => [k, f[i]])) as Record<(typeof TREE_FIELDS)[number], string>;
-    let s = sessions.get(v.session_id);
+    let s = sessions.get(f[AT.session_id]);
     if (!s) {
       s = {
-        id: v.session_id,
-        name: v.session_name,
-        created: num(v.session_created),
-        attached: num(v.session_attached),
-        activity: num(v.session_activity),
-        tagSessionId: v['@mas_session_id'],
-        tagWorkspace: v['@mas_workspace'],
-        tagRequestId: v['@mas_request_id'],
+        id: f[AT.session_id],
+        name: f[AT.session_name],
+        created: num(f[AT.session_created]),
+        attached: num(f[AT.session_attached]),
+        activity: num(f[AT.session_activity]),
+        tagSessionId: f[AT['@mas_session_id']],
+        tagWorkspace: f[AT['@mas_workspace']],
+        tagRequestId: f[AT['@mas_request_id']],
         windows: [],
       };
-      sessions.set(v.session_id, s);
+      sessions.set(f[AT.session_id], s);
     }
-    const wkey = `${v.session_id}/${v.window_id}`;
+    const wkey = `${f[AT.session_id]}/${f[AT.window_id]}`;
     let w = windows.get(wkey);
     if (!w) {
       w = {
-        id: v.window_id,
-        index: num(v.window_index),
-        name: v.window_name,
-        active: v.window_active === '1',
-        paneCount: num(v.window_panes),
-        activity: num(v.window_activity),
+        id: f[AT.window_id],
+        index: num(f[AT.window_index]),
+        name: f[AT.window_name],
+        active: f[AT.window_active] === '1',
+        paneCount: num(f[AT.window_panes]),
+        activity: num(f[AT.window_activity]),
         panes: [],
       };
       windows.set(wkey, w);
       s.windows.push(w);
     }
     const p: TmuxPane = {
-      id: v.pane_id,
-      index: num(v.pane_index),
-      dead: v.pane_dead === '1',
-      deadStatus: v.pane_dead_status === '' ? null : num(v.pane_dead_status),
-      deadSignal: v.pane_dead_signal === '' ? null : num(v.pane_dead_signal),
-      inMode: v.pane_in_mode === '1',
-      currentCommand: v.pane_current_command,
-      agentId: v['@mas_agent_id'],
-      launched: v['@mas_agent_launched'] === '1',
+      id: f[AT.pane_id],
+      index: num(f[AT.pane_index]),
+      dead: f[AT.pane_dead] === '1',
+      deadStatus: f[AT.pane_dead_status] === '' ? null : num(f[AT.pane_dead_status]),
+      deadSignal: f[AT.pane_dead_signal] === '' ? null : num(f[AT.pane_dead_signal]),
+      inMode: f[AT.pane_in_mode] === '1',
+      currentCommand: f[AT.pane_current_command],
+      agentId: f[AT['@mas_agent_id']],
+      launched: f[AT['@mas_agent_launched']] === '1',
     };
     w.panes.push(p);
   }
