@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { setImmediate } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WINDOW_ALIASES } from '../common/agents';
 import { bodyBool, queryEnum, queryInt, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
@@ -11,7 +12,7 @@ import { SessionCache } from './session-cache';
 import { attachCommand, isRestorable, publicAgent, statusOf, toSessionDetail, toSessionInfo } from './session.mapper';
 import { parseRefOrThrow, resolveRef } from './session-ref';
 import { SessionState } from './session-state';
-import { joinSnapshot, type KnownSession, type Snapshot } from './snapshot';
+import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } from './snapshot';
 
 const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
 /** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
@@ -20,6 +21,7 @@ const PAGES_PER_SNAPSHOT = 32;
 /** Read use cases: list, detail, agents, connect; the snapshot (cache-aside) for every feature. */
 @Injectable()
 export class SessionService {
+  private readonly logger = new Logger('Sessions');
   private readonly processNames: Set<string>;
   private readonly infoMemo = new WeakMap<Snapshot, ReturnType<typeof toSessionInfo>[]>();
   private readonly pageMemo = new WeakMap<Snapshot, Map<string, { json: string; total: number; count: number }>>();
@@ -38,8 +40,15 @@ export class SessionService {
   /** One consistent view (R1); `fresh` bypasses the cache, as writes answer from a new listing. */
   async snapshot(fresh = false): Promise<Snapshot> {
     const fetch = async () => {
+      const t0 = performance.now();
       const [tree, cat] = await Promise.all([this.tmux.listTree(), this.reader.catalogue()]);
-      return joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: this.state.hidden });
+      const t1 = performance.now();
+      const snap = await joinSnapshotYielding(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: this.state.hidden });
+      const t2 = performance.now();
+      await setImmediate();
+      this.infos(snap); // derived in its own turn, so the first list after a refresh does not pay for it
+      this.logger.debug(`snapshot of ${snap.sessions.length} sessions: tmux and files ${(t1 - t0).toFixed(1)}ms, join ${(t2 - t1).toFixed(1)}ms, list view ${(performance.now() - t2).toFixed(1)}ms (wall, in slices)`);
+      return snap;
     };
     return fresh ? fetch() : this.cache.get(fetch);
   }

@@ -4,6 +4,7 @@ import type { TmuxSession, TmuxTree } from '../tmux/tmux.types';
 import { UUID_V4 } from '../workspace/workspace.reader';
 import type { Catalogue, SessionRecord } from '../workspace/workspace.types';
 import { agentView, configIds, locateAgents, windowViews, type AgentView, type WindowView } from './agent-status';
+import { runSteps, runStepsYielding, type Steps } from '../common/steps';
 import { pickStartedAt, toIso } from './times';
 
 export const MAS_NAME = /^mas-[0-9a-f]{8}$/;
@@ -42,6 +43,15 @@ export interface JoinContext {
 
 /** Joins one tmux listing with the workspace catalogue (contract §5.1, §5.3, §5.6). */
 export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Snapshot {
+  return runSteps(joinSteps(tree, cat, ctx));
+}
+
+/** {@link joinSnapshot} in slices of 25 sessions, for the background snapshot. */
+export function joinSnapshotYielding(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Promise<Snapshot> {
+  return runStepsYielding(joinSteps(tree, cat, ctx));
+}
+
+function* joinSteps(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Steps<Snapshot> {
   const byShort = new Map<string, SessionRecord[]>();
   for (const r of cat.records) byShort.set(r.id.slice(0, 8), [...(byShort.get(r.id.slice(0, 8)) ?? []), r]);
   const recordIds = new Set(cat.records.map((r) => r.id));
@@ -62,7 +72,9 @@ export function joinSnapshot(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): 
     }
   }
   const out: KnownSession[] = [];
+  let done = 0;
   for (const r of cat.records) {
+    if (++done % 25 === 0) yield;
     if (ctx.hidden.has(r.id)) continue;
     const s = live.get(r.id);
     const roster = s?.tagSessionId

@@ -1,3 +1,4 @@
+import { runSteps, runStepsYielding, type Steps } from '../common/steps';
 import type { TmuxPane, TmuxSession, TmuxTree, TmuxWindow } from './tmux.types';
 
 /** Record start and field separator: printable, improbable, outside every name allowlist (T-11). */
@@ -84,10 +85,22 @@ export function parseSessionNames(stdout: string): SessionName[] {
 
 /** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
 export function parseTree(stdout: string): ParseResult {
+  return runSteps(parseTreeSteps(stdout));
+}
+
+/** {@link parseTree} in slices of 500 records, for the background snapshot. */
+export function parseTreeYielding(stdout: string): Promise<ParseResult> {
+  return runStepsYielding(parseTreeSteps(stdout));
+}
+
+function* parseTreeSteps(stdout: string): Steps<ParseResult> {
   const { records, dropped } = splitRecords(stdout, TREE_FIELDS.length);
+  yield;
   const sessions = new Map<string, TmuxSession>();
   const windows = new Map<string, TmuxWindow>();
-  for (const f of records) {
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % 500 === 0) yield;
+    const f = records[i];
     let s = sessions.get(f[AT.session_id]);
     if (!s) {
       s = {

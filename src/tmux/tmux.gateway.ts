@@ -4,7 +4,7 @@ import type CircuitBreaker from 'opossum';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
 import { argvBytes, chain, createSessionCommands, createWindowCommands, exactSession, MAX_COMMAND_BYTES } from './tmux-args';
 import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
-import { parseSessionNames, parseTree, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
+import { parseSessionNames, parseTree, parseTreeYielding, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
 import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
 import { classifyTmuxFailure, isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
@@ -75,7 +75,9 @@ export class TmuxGateway implements OnModuleDestroy {
   async listTree(): Promise<TmuxTree> {
     const r = await this.read({ args: ['list-panes', '-a', '-F', TREE_TEMPLATE], op: 'list-panes', write: false, noServerOk: true });
     if (isNoServer(r)) return { sessions: [] };
-    const { tree, dropped } = parseTree(r.stdout);
+    const t0 = performance.now();
+    const { tree, dropped } = await parseTreeYielding(r.stdout);
+    this.logger.debug(`list-panes: parsed ${r.stdout.length} chars, ${tree.sessions.length} sessions in ${(performance.now() - t0).toFixed(1)}ms (wall, in slices)`);
     if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
     if (dropped && tree.sessions.length === 0) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
     return tree;
