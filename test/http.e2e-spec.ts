@@ -74,6 +74,16 @@ describe('transport, errors and OpenAPI (e2e)', () => {
     expect(big.body.code).toBe('PAYLOAD_TOO_LARGE');
     const strict = await request(t.http).post('/sessions/deadbeef/stop').send({ force: 'true' }).expect(400);
     expect(strict.body.details.issues[0]).toMatchObject({ field: 'force', rule: 'type' });
+    // a bodiless POST is {} (the parser never runs), whitespace is {} whatever its type
+    expect((await request(t.http).post('/runs').expect(400)).body.details.issues[0]).toMatchObject({ field: 'agents', rule: 'required' });
+    expect((await request(t.http).post('/runs').set('Content-Type', 'text/plain').send('  \n').expect(400)).body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers a path Fastify cannot decode, or a long reference, in the one envelope (400, not 404 or 500)', async () => {
+    const bad = await request(t.http).get('/sessions/%E0%A4%A').expect(400);
+    expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ location: 'path', rule: 'encoding' }] } });
+    const long = await request(t.http).get(`/sessions/${'a'.repeat(1500)}`).expect(400);
+    expect(long.body.details.issues[0]).toMatchObject({ location: 'path', field: 'sessionId' });
   });
 
   it('serves the committed OpenAPI document, and the committed file is in sync', async () => {

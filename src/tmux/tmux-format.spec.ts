@@ -1,10 +1,21 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FS, parseTree, RS, TREE_FIELDS, TREE_TEMPLATE } from './tmux-format';
+import { FS, parseTree, parseTreeYielding, RS, TREE_FIELDS, TREE_TEMPLATE } from './tmux-format';
 
 const fixture = readFileSync(path.join(__dirname, '__fixtures__', 'list-panes.tmux-3.3a.txt'), 'utf8');
 
 describe('parseTree', () => {
+  it('gives the same tree when driven in slices with event-loop turns (the background snapshot)', async () => {
+    const big = fixture.repeat(400); // well over one 500-record slice
+    let turns = 0;
+    const counter = setInterval(() => turns++, 0);
+    const sliced = await parseTreeYielding(big);
+    clearInterval(counter);
+    expect(sliced).toEqual(parseTree(big));
+    expect(sliced.tree.sessions[0].windows[0].panes.length).toBeGreaterThanOrEqual(400);
+    expect(turns).toBeGreaterThan(0); // timers ran between slices: the loop was not blocked throughout
+  });
+
   it('builds sessions, windows and panes from recorded tmux 3.3a output', () => {
     const { tree, dropped } = parseTree(fixture);
     expect(dropped).toBe(0);
