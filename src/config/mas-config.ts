@@ -13,6 +13,8 @@ export interface MasConfig {
   tmuxSocketExplicit: boolean;
   tmuxConfig?: string;
   tmuxTimeoutMs: number;
+  /** Writes go over a persistent control-mode client when possible (decision 0006). */
+  tmuxControl: boolean;
   windowCols: number;
   windowRows: number;
   cacheTtlMs: number;

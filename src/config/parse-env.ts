@@ -39,6 +39,8 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
   const agentStopKeys = list('MAS_AGENT_STOP_KEYS', 'C-c,C-c');
   for (const k of agentStopKeys) if (!STOP_KEY_ALLOWLIST.has(k)) problems.push(`MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...STOP_KEY_ALLOWLIST].join(', ')}`);
   const sendEof = env.MAS_SEND_EOF ?? 'false';
+  const tmuxControl = env.MAS_TMUX_CONTROL ?? 'true';
+  if (!['true', 'false'].includes(tmuxControl)) problems.push('MAS_TMUX_CONTROL must be true or false');
   if (!['true', 'false'].includes(sendEof)) problems.push('MAS_SEND_EOF must be true or false');
   const passthrough = list('MAS_AGENT_ENV_PASSTHROUGH');
   for (const v of passthrough) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) || v.startsWith('MAS_API_')) problems.push(`MAS_AGENT_ENV_PASSTHROUGH: "${v}" is not an allowed variable name`);
@@ -50,6 +52,7 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     tmuxBin: env.MAS_TMUX_BIN || 'tmux', tmuxSocket, tmuxSocketExplicit: Boolean(socketEnv),
     tmuxConfig: env.MAS_TMUX_CONFIG || undefined,
     tmuxTimeoutMs: int('MAS_TMUX_TIMEOUT_MS', 5000, 100, 5000),
+    tmuxControl: tmuxControl === 'true',
     windowCols: cols, windowRows: rows,
     cacheTtlMs: int('MAS_CACHE_TTL_MS', 2000, 0, 5000),
     agentCommand,

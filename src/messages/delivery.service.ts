@@ -39,7 +39,8 @@ export class DeliveryService {
     private readonly tmux: TmuxGateway,
   ) {}
 
-  async deliver(targets: DeliveryTarget[], text: string, execute: boolean): Promise<Receipt[]> {
+  /** `session` (the `$id` the panes belong to) is where a control client attaches if none runs. */
+  async deliver(targets: DeliveryTarget[], text: string, execute: boolean, session?: string): Promise<Receipt[]> {
     const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
     const buffer = `mas-${randomUUID()}`;
     try {
@@ -57,7 +58,7 @@ export class DeliveryService {
       while (rest.length && !stopped) {
         let out: { failedPane?: string; error?: MasError };
         try {
-          out = await this.tmux.pasteMany(buffer, rest);
+          out = await this.tmux.pasteMany(buffer, rest, session);
         } catch (e) {
           // one client carried every paste of this round: a timeout leaves all of them unknown (T-51)
           for (const t of rest) Object.assign(receipts.get(t.agentId)!, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });

@@ -55,7 +55,7 @@ export class MessageService {
         else if (a.status !== 'running' || !a.paneId) out.set(id, { agentId: id, window: a.window, pane: a.pane, status: 'not_running', reason: a.reason });
         else deliverable.push({ agentId: id, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) });
       }
-      if (deliverable.length) for (const r of await this.delivery.deliver(deliverable, text, execute)) out.set(r.agentId, r);
+      if (deliverable.length) for (const r of await this.delivery.deliver(deliverable, text, execute, k.tmux.id)) out.set(r.agentId, r);
       if (this.cfg.sendEof && execute) {
         const done = deliverable.filter((d) => out.get(d.agentId)?.status === 'delivered');
         if (done.length) void state.withLock(k.id, () => this.delivery.sendEof(done)).catch(() => undefined);

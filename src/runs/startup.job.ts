@@ -67,7 +67,7 @@ export class StartupJob implements OnApplicationShutdown {
         const text = prompts.get(p.agentId)!;
         const target = { agentId: a.agentId, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
         try {
-          const [r] = await this.delivery.deliver([target], text, true);
+          const [r] = await this.delivery.deliver([target], text, true, k.tmux?.id);
           if (r.status === 'delivered') {
             p.state = 'delivered';
             // §7.6 step 5 applies to prompts too; it queues behind this job on the session lock.

@@ -11,6 +11,8 @@ export interface RunResult {
   overflow: boolean;
   /** Spawn error code (ENOENT, EACCES, E2BIG...), when the binary never ran. */
   spawnError?: string;
+  /** Control channel only: the line was written and the client went away unanswered (outcome unknown). */
+  lost?: boolean;
   durationMs: number;
 }
 
@@ -20,9 +22,22 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** A persistent control-mode client (T-70): lines in on stdin, replies out as UTF-8 text. */
+export interface ControlProcess {
+  stdin: { write(s: string): unknown; end(): unknown };
+  pid?: number;
+  stdout: { on(ev: 'data', fn: (s: string) => void): unknown };
+  /** Called once, when the client has exited or could not be spawned (at once if already gone). */
+  onExit(fn: () => void): void;
+  /** Signals the client's process group, if it still runs. */
+  signal(sig: NodeJS.Signals): void;
+}
+
 /** The one seam tests replace: runs tmux with an argument array and reports what happened. */
 export interface TmuxRunner {
   run(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts a control-mode client with the same binary, socket, config and environment as run(). */
+  control?(args: string[]): ControlProcess;
   /** Kills every client still running (shutdown, R12). */
   killAll(): void;
 }
@@ -110,6 +125,34 @@ export class SpawnTmuxRunner implements TmuxRunner {
         });
       });
     });
+  }
+
+  control(args: string[]): ControlProcess {
+    const child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], { detached: true, env: this.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const waiting: (() => void)[] = [];
+    let exited = false;
+    const exit = () => {
+      if (exited) return;
+      exited = true;
+      for (const fn of waiting.splice(0)) fn();
+    };
+    child.on('close', exit);
+    child.on('error', exit); // ENOENT, EACCES: the caller forks, and the fork reports it (T-53)
+    child.stdin!.on('error', () => undefined); // EPIPE after the client left; onExit tells
+    child.stdout!.setEncoding('utf8'); // a UTF-8 character may straddle two reads
+    return {
+      pid: child.pid,
+      stdin: child.stdin!,
+      stdout: child.stdout!,
+      onExit: (fn) => (exited ? fn() : waiting.push(fn)),
+      signal: (sig) => {
+        try {
+          if (!exited && child.pid) process.kill(-child.pid, sig);
+        } catch {
+          /* gone */
+        }
+      },
+    };
   }
 
   killAll(): void {

@@ -10,6 +10,7 @@ import { classifyTmuxFailure, isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
 import type { SessionPlan, TmuxTree } from './tmux.types';
 import { Limiter } from './limiter';
+import { TmuxControlChannel } from './tmux-control';
 
 interface Call {
   args: string[];
@@ -18,6 +19,11 @@ interface Call {
   opts?: RunOptions;
   /** "no server running" is an answer, not a failure (list, kill). */
   noServerOk?: boolean;
+  /**
+   * Writes that may go over the control client: the commands (not the chained argv), and the session
+   * to attach to when no client runs; without `attach`, only a running client is used.
+   */
+  control?: { commands: string[][]; attach?: string };
 }
 
 /**
@@ -56,6 +62,9 @@ export class TmuxGateway implements OnModuleDestroy {
 
   private readonly resetMs: number;
 
+  /** The persistent client for writes (decision 0006); undefined when off or the runner has none. */
+  readonly control?: TmuxControlChannel;
+
   constructor(
     @Inject(TMUX_RUNNER) private readonly runner: TmuxRunner,
     @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
@@ -64,9 +73,14 @@ export class TmuxGateway implements OnModuleDestroy {
     this.resetMs = opts.resetTimeoutMs;
     this.breaker = createTmuxBreaker((c: Call) => this.invoke(c), opts);
     this.breaker.on('open', () => (this.openedAt = Date.now()));
+    if (runner.control && cfg?.tmuxControl) {
+      const timeoutMs = cfg.tmuxTimeoutMs;
+      this.control = new TmuxControlChannel((a) => runner.control!(a), { timeoutMs, startTimeoutMs: Math.min(1500, timeoutMs), idleMs: 5000, cooldownMs: 30_000 });
+    }
   }
 
   onModuleDestroy(): void {
+    this.control?.close();
     this.breaker.shutdown();
     this.runner.killAll();
   }
@@ -80,6 +94,13 @@ export class TmuxGateway implements OnModuleDestroy {
     this.logger.debug(`list-panes: parsed ${r.stdout.length} chars, ${tree.sessions.length} sessions in ${(performance.now() - t0).toFixed(1)}ms (wall, in slices)`);
     if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
     if (dropped && tree.sessions.length === 0) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
+    return this.withoutOwnClient(tree);
+  }
+
+  /** `session_attached` counts our control client too (T-73); users must not see it (§5.2). */
+  private withoutOwnClient(tree: TmuxTree): TmuxTree {
+    const own = this.control?.clientName;
+    if (own) for (const s of tree.sessions) if (s.clients.split(',').includes(own)) s.attached = Math.max(0, s.attached - 1);
     return tree;
   }
 
@@ -90,7 +111,7 @@ export class TmuxGateway implements OnModuleDestroy {
   async listSession(name: string): Promise<TmuxTree> {
     try {
       const r = await this.read({ args: ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE], op: 'list-panes', write: false, noServerOk: true });
-      return isNoServer(r) ? { sessions: [] } : parseTree(r.stdout).tree;
+      return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout).tree);
     } catch (e) {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
       throw e;
@@ -118,6 +139,8 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */
   async killSession(target: string): Promise<void> {
+    // Forked, after the control client left this session: its %exit would race the reply.
+    if (this.control?.isAttachedTo(target)) await this.control.retire();
     await this.write(['kill-session', '-t', target], 'kill-session', true);
   }
 
@@ -142,10 +165,10 @@ export class TmuxGateway implements OnModuleDestroy {
    * "can't find pane: %n" tells exactly which panes got the paste (those before %n) and which were
    * never attempted (those after). Panes in copy mode leave it first (T-42).
    */
-  async pasteMany(buffer: string, panes: { paneId: string; inMode: boolean }[]): Promise<{ failedPane?: string; error?: MasError }> {
+  async pasteMany(buffer: string, panes: { paneId: string; inMode: boolean }[], session?: string): Promise<{ failedPane?: string; error?: MasError }> {
     const cmds = panes.flatMap((p) => [...(p.inMode ? [['copy-mode', '-q', '-t', p.paneId]] : []), ['paste-buffer', '-p', '-b', buffer, '-t', p.paneId]]);
     try {
-      await this.write(chain(cmds), 'paste-buffer');
+      await this.write(chain(cmds), 'paste-buffer', false, undefined, { commands: cmds, attach: session });
       return {};
     } catch (e) {
       if (!(e instanceof TmuxGoneError)) throw e;
@@ -155,17 +178,22 @@ export class TmuxGateway implements OnModuleDestroy {
   }
 
   async deleteBuffer(buffer: string): Promise<void> {
-    await this.write(['delete-buffer', '-b', buffer], 'delete-buffer', true);
+    await this.writeOne(['delete-buffer', '-b', buffer], 'delete-buffer', true);
   }
 
   async sendKey(paneId: string, key: string): Promise<void> {
     if (!KEY_ALLOWLIST.has(key)) throw new InternalError(`key ${key} is not allowlisted`);
-    await this.write(['send-keys', '-t', paneId, key], 'send-keys');
+    await this.writeOne(['send-keys', '-t', paneId, key], 'send-keys');
   }
 
   /** Constant literal text only (the EOF convention); `-l --` so nothing is a key name or flag (T-32, T-33). */
   async sendLiteral(paneId: string, constant: 'EOF'): Promise<void> {
-    await this.write(['send-keys', '-t', paneId, '-l', '--', constant], 'send-keys');
+    await this.writeOne(['send-keys', '-t', paneId, '-l', '--', constant], 'send-keys');
+  }
+
+  /** One command, over the control client when one runs (a line instead of a fork), else forked. */
+  private writeOne(cmd: string[], op: string, noServerOk = false): Promise<RunResult> {
+    return this.write(chain([cmd]), op, noServerOk, undefined, { commands: [cmd] });
   }
 
   /** Seconds until the breaker's trial call, for Retry-After. */
@@ -184,10 +212,10 @@ export class TmuxGateway implements OnModuleDestroy {
     }
   }
 
-  private async write(args: string[], op: string, noServerOk = false, opts?: RunOptions): Promise<RunResult> {
+  private async write(args: string[], op: string, noServerOk = false, opts?: RunOptions, control?: Call['control']): Promise<RunResult> {
     if (argvBytes(args) > MAX_COMMAND_BYTES) throw new InternalError(`${op}: argv over ${MAX_COMMAND_BYTES} bytes`);
     try {
-      return await this.fire({ args, op, write: true, opts, noServerOk });
+      return await this.fire({ args, op, write: true, opts, noServerOk, control });
     } catch (e) {
       if (noServerOk && e instanceof MasError && e.code === 'TMUX_GONE') return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 0 };
       throw e;
@@ -195,7 +223,7 @@ export class TmuxGateway implements OnModuleDestroy {
   }
 
   private async fire(c: Call): Promise<RunResult> {
-    return this.limiter.run(async () => {
+    const once = async () => {
       try {
         return await this.breaker.fire(c);
       } catch (e) {
@@ -203,13 +231,19 @@ export class TmuxGateway implements OnModuleDestroy {
         if ((e as { code?: string }).code === 'ETIMEDOUT') throw TmuxError.timeout(c.op, c.write ? 'unknown' : 'none');
         throw e;
       }
-    });
+    };
+    // The limiter bounds forks; a line on a running control client forks nothing.
+    return c.control && this.control?.up ? once() : this.limiter.run(once);
   }
 
   private async invoke(c: Call): Promise<RunResult> {
-    this.calls++;
-    const r = await this.runner.run(c.args, c.opts);
-    this.logger.debug(`${c.op} exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
+    let r = c.control && this.control ? await this.control.run(c.control.commands, c.control.attach) : null;
+    const via = r ? 'control' : 'fork';
+    if (!r) {
+      this.calls++;
+      r = await this.runner.run(c.args, c.opts);
+    } else if (r.lost) r = { ...r, timedOut: true }; // written, never answered: may have run (T-51)
+    this.logger.debug(`${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
     if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
     if (c.noServerOk && isNoServer(r)) return r;
     throw classifyTmuxFailure(r, c.op, c.write);

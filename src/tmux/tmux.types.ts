@@ -33,6 +33,8 @@ export interface TmuxSession {
   created: number;
   /** Number of attached clients, not a flag (T-12). */
   attached: number;
+  /** `session_attached_list`: client names, comma-separated (ours is subtracted from `attached`). */
+  clients: string;
   activity: number;
   tagSessionId: string;
   tagWorkspace: string;

@@ -1,0 +1,100 @@
+import { TmuxControlChannel } from './tmux-control';
+import type { ControlProcess } from './tmux-runner';
+
+/**
+ * A scripted control client: only for what a real tmux cannot do on demand (stay silent, vanish
+ * mid-line, refuse to start). The real protocol is covered by test/control.e2e-spec.ts.
+ */
+class FakeClient implements ControlProcess {
+  pid = 4242;
+  lines: string[] = [];
+  ended = false;
+  signals: string[] = [];
+  private out?: (s: string) => void;
+  private exits: (() => void)[] = [];
+  private n = 100;
+  stdin = { write: (s: string) => this.lines.push(s.trimEnd()), end: () => (this.ended = true) };
+  stdout = { on: (_: 'data', fn: (s: string) => void) => (this.out = fn) };
+  onExit(fn: () => void) { this.exits.push(fn); }
+  signal(sig: NodeJS.Signals) { this.signals.push(sig); }
+  emit(s: string) { this.out!(s); }
+  ack() { this.emit('%begin 1 1 0\n%end 1 1 0\n'); }
+  reply(ok = true, body = '') { const n = this.n++; this.emit(`%begin 1 ${n} 1\n${body}${ok ? '%end' : '%error'} 1 ${n} 1\n`); }
+  exit() { for (const fn of this.exits.splice(0)) fn(); }
+}
+
+const OPTS = { timeoutMs: 200, startTimeoutMs: 100, idleMs: 10_000, cooldownMs: 60_000 };
+const tick = () => new Promise((r) => setImmediate(r));
+
+async function started(): Promise<{ ch: TmuxControlChannel; fake: FakeClient }> {
+  const fake = new FakeClient();
+  const ch = new TmuxControlChannel(() => fake, OPTS);
+  const first = ch.run([['send-keys', '-t', '%1', 'Enter']], '$1');
+  await tick();
+  fake.ack();
+  await tick();
+  fake.reply(); // refresh-client -f
+  await tick();
+  fake.reply();
+  expect((await first)?.exitCode).toBe(0);
+  return { ch, fake };
+}
+
+describe(TmuxControlChannel.name, () => {
+  it('waits for the attach acknowledgement, then matches replies to lines in order', async () => {
+    const { ch, fake } = await started();
+    expect(fake.lines[0]).toBe('refresh-client -f no-output,ignore-size');
+    const a = ch.run([['copy-mode', '-q', '-t', '%2'], ['paste-buffer', '-b', 'b', '-t', '%2']]);
+    const b = ch.run([['send-keys', '-t', '%9', 'Enter']]);
+    await tick();
+    fake.reply();
+    fake.reply();
+    fake.reply(false, "can't find pane: %9\n");
+    expect((await a)?.exitCode).toBe(0);
+    expect(await b).toMatchObject({ exitCode: 1, stderr: "can't find pane: %9\n" });
+    expect(ch.clientName).toBe('client-4242');
+    ch.close();
+  });
+
+  it('a line never answered is a timeout for every line in flight; then calls fork for the cooldown', async () => {
+    const { ch, fake } = await started();
+    const [a, b] = [ch.run([['send-keys', '-t', '%1', 'Enter']]), ch.run([['send-keys', '-t', '%2', 'Enter']])];
+    expect(await a).toMatchObject({ timedOut: true, exitCode: null });
+    expect(await b).toMatchObject({ timedOut: true });
+    expect(fake.ended).toBe(true); // orderly close first (T-75)
+    expect(await ch.run([['send-keys', '-t', '%1', 'Enter']], '$1')).toBeNull();
+  });
+
+  it('a client that exits with lines in flight answers them as lost, and the next write starts a new one', async () => {
+    const { ch, fake } = await started();
+    const a = ch.run([['paste-buffer', '-b', 'b', '-t', '%1']]);
+    await tick();
+    fake.exit();
+    expect(await a).toMatchObject({ lost: true, exitCode: null });
+    expect(ch.up).toBe(false);
+    expect(await ch.run([['send-keys', '-t', '%1', 'Enter']])).toBeNull(); // no attach target: fork
+  });
+
+  it('a client that cannot start writes nothing: the call forks', async () => {
+    const fake = new FakeClient();
+    const ch = new TmuxControlChannel(() => fake, OPTS);
+    const r = ch.run([['send-keys', '-t', '%1', 'Enter']], '$1');
+    await tick();
+    fake.exit();
+    expect(await r).toBeNull();
+    expect(fake.lines).toEqual([]);
+  });
+
+  it('retire lets lines in flight finish, then closes; writes meanwhile fork', async () => {
+    const { ch, fake } = await started();
+    const a = ch.run([['send-keys', '-t', '%1', 'Enter']]);
+    await tick();
+    const retired = ch.retire();
+    expect(await ch.run([['send-keys', '-t', '%2', 'Enter']], '$1')).toBeNull();
+    fake.reply();
+    expect((await a)?.exitCode).toBe(0);
+    await retired;
+    expect(fake.ended).toBe(true);
+    expect(ch.up).toBe(false);
+  });
+});

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import request from 'supertest';
+import { createTestApp, type TestApp } from './support/create-test-app';
+import { TmuxTestServer } from './support/tmux-server';
+import { waitFor } from './support/wait-for';
+
+const TEAM = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];
+const agent = (id: string) => ({ id, prompt: `hello ${id}` });
+const team = {
+  agents: {
+    metaManager: agent('00'),
+    units: [1, 2, 3].map((u) => ({ unitId: u, manager: agent(`${u}0`), workers: [1, 2, 3].map((x) => agent(`${u}${x}`)) })),
+  },
+};
+
+/** Decision 0006: writes go over one control-mode client; nothing a user sees may change. */
+describe('control-mode client for writes (e2e, real tmux)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+  let a: { sessionId: string; tmuxSession: string };
+  const received = (s: { sessionId: string }, id: string) => {
+    const f = path.join(t.workspace, 'sessions', s.sessionId, 'unit', id, 'received.bin');
+    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+  };
+  const clients = async () => (await server.ok('list-clients', '-F', '#{client_pid} #{session_name} #{client_control_mode}').catch(() => '')).trim();
+
+  beforeAll(async () => {
+    server = TmuxTestServer.create();
+    t = await createTestApp(server, { MAS_PROMPT_DELAY_MS: '300', MAS_AGENT_LAUNCH_CHECK_MS: '200' });
+    a = (await request(t.http).post('/runs').send(team).expect(201)).body;
+    await waitFor(async () => (await request(t.http).get(`/sessions/${a.sessionId}`)).body.startup?.state === 'ready', 15000);
+  }, 30000);
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+  });
+
+  it('delivers to 13 agents with two forked clients, the rest as lines on one control client', async () => {
+    const forks = t.gateway.calls;
+    const starts = t.gateway.control!.starts;
+    const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'to everyone' }).expect(200);
+    expect(res.body).toMatchObject({ status: 'acknowledged', delivered: 13 });
+    for (const id of TEAM) await waitFor(() => received(a, id).endsWith('to everyone\r'));
+    expect(t.gateway.calls - forks).toBe(2); // the session's panes, and load-buffer with the text on stdin
+    expect(t.gateway.control!.starts - starts).toBeLessThanOrEqual(1);
+  });
+
+  it('does not count its own client as attached: status and attachedClients stay as users left them', async () => {
+    await request(t.http).post('/message').send({ session: a.tmuxSession, target: '10', message: 'x' }).expect(200);
+    expect(await clients()).toMatch(new RegExp(`^\\d+ ${a.tmuxSession} 1$`));
+    const one = (await request(t.http).get(`/sessions/${a.sessionId}`).expect(200)).body;
+    expect(one).toMatchObject({ status: 'inactive', attachedClients: 0 });
+    const list = (await request(t.http).get('/sessions').expect(200)).body.sessions.find((s: { sessionId: string }) => s.sessionId === a.sessionId);
+    expect(list).toMatchObject({ status: 'inactive', attachedClients: 0 });
+  });
+
+  it('quotes every argument so tmux takes it literally, and forks what a line cannot carry', async () => {
+    const tricky = `it's a "test"; #{session_name} #(id) $HOME ~ \\x {a} 漢字 end;`;
+    const r = await t.gateway.control!.run([['set-option', '-t', `=${a.tmuxSession}:`, '@probe', tricky]], `=${a.tmuxSession}`);
+    expect(r?.exitCode).toBe(0);
+    expect(await server.ok('show-options', '-v', '-t', `=${a.tmuxSession}:`, '@probe')).toBe(`${tricky}\n`);
+    expect(await t.gateway.control!.run([['set-option', '-t', `=${a.tmuxSession}:`, '@probe', 'a\nb']])).toBeNull();
+  });
+
+  it('a control client killed from outside is replaced; the next message is delivered', async () => {
+    await request(t.http).post('/message').send({ session: a.tmuxSession, target: '11', message: 'before' }).expect(200);
+    const pid = Number((await clients()).split(' ')[0]);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => (await clients()) === '');
+    const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: '11', message: 'after kill' }).expect(200);
+    expect(res.body.delivered).toBe(1);
+    await waitFor(() => received(a, '11').endsWith('after kill\r'));
+  });
+
+  it('stopping the session the client sits in answers 200; the client leaves first and later writes start anew', async () => {
+    const b = (await request(t.http).post('/runs').send(team).expect(201)).body;
+    await waitFor(async () => (await request(t.http).get(`/sessions/${b.sessionId}`)).body.startup?.state === 'ready', 15000);
+    await request(t.http).post('/message').send({ session: b.tmuxSession, target: '20', message: 'b' }).expect(200);
+    await request(t.http).post(`/sessions/${b.sessionId}/stop`).send({ force: true }).expect(200);
+    expect(await server.sessionNames()).not.toContain(b.tmuxSession);
+    const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: '20', message: 'after stop' }).expect(200);
+    expect(res.body.delivered).toBe(1);
+    await waitFor(() => received(a, '20').endsWith('after stop\r'));
+  }, 30000);
+
+  it('leaves no control client behind on shutdown, and lets the session count only real clients again', async () => {
+    const other = await createTestApp(server, { MAS_WORKSPACE_ROOT: t.workspace });
+    let name = '';
+    try {
+      await request(other.http).post('/message').send({ session: a.tmuxSession, target: '12', message: 'from another instance' }).expect(200);
+      name = other.gateway.control!.clientName!;
+      expect(await server.ok('display-message', '-p', '-t', `=${a.tmuxSession}:`, '#{session_attached_list}')).toContain(name);
+    } finally {
+      await other.close();
+    }
+    await waitFor(async () => !(await server.ok('display-message', '-p', '-t', `=${a.tmuxSession}:`, '#{session_attached_list}')).split(',').includes(name.trim()));
+    expect(existsSync(`/proc/${name.slice('client-'.length)}`)).toBe(false);
+  });
+});
