@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from '../src/config/parse-env';
 import { resolveAgentCommand } from '../src/runs/session-layout';
@@ -9,7 +9,8 @@ import { populate } from './populate';
 /**
  * `npm run bench:profile`: a CPU profile of the service under one load, summarised as self time
  * per function. PROFILE_N sessions (200), PROFILE_PATH (/sessions?limit=100), PROFILE_C (10),
- * PROFILE_MS (8000), PROFILE_BODY (POST body, optional). Evidence for docs/PERFORMANCE.md.
+ * PROFILE_MS (8000), PROFILE_BODY (POST body, optional; `{session}` names the first session), PROFILE_LOG (file for the service's debug
+ * log, with every tmux call's path and time; optional). Evidence for docs/PERFORMANCE.md.
  */
 const N = Number(process.env.PROFILE_N ?? 200);
 const PATH = process.env.PROFILE_PATH ?? '/sessions?limit=100';
@@ -64,14 +65,17 @@ function summarise(file: string): string[] {
 async function main(): Promise<void> {
   execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
   const cfg = parseEnv(env);
-  await populate(cfg, N, [resolveAgentCommand(cfg), ...cfg.agentCommand.slice(1)]);
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', prof, path.join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const ids = await populate(cfg, N, [resolveAgentCommand(cfg), ...cfg.agentCommand.slice(1)]);
+  const body = BODY?.replaceAll('{session}', `mas-${ids[0].slice(0, 8)}`); // a body can name the first session
+  const log = process.env.PROFILE_LOG ? openSync(process.env.PROFILE_LOG, 'w') : 'ignore';
+  const childEnv = { ...env, ...(process.env.PROFILE_LOG ? { MAS_LOG_LEVEL: 'debug' } : {}) };
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', prof, path.join(root, 'dist', 'main.js')], { env: childEnv, stdio: ['ignore', log, 'inherit'] });
   try {
     for (let i = 0; i < 200 && (await hit(PORT, 'GET', '/health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
     resetConnections();
-    await load(PORT, BODY ? 'POST' : 'GET', PATH, C, 1000, BODY); // warm-up, not profiled separately
+    await load(PORT, body ? 'POST' : 'GET', PATH, C, 1000, body); // warm-up, not profiled separately
     const cpu0 = cpuMs(child.pid!);
-    const r = await load(PORT, BODY ? 'POST' : 'GET', PATH, C, MS, BODY);
+    const r = await load(PORT, body ? 'POST' : 'GET', PATH, C, MS, body);
     const perReq = (cpuMs(child.pid!) - cpu0) / r.requests;
     console.log(`${PATH} c=${C} N=${N}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}, service CPU ${perReq.toFixed(3)} ms/request`);
     resetConnections();

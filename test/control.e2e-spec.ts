@@ -47,6 +47,14 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     expect(t.gateway.control!.starts - starts).toBeLessThanOrEqual(1);
   });
 
+  it('loads the text while it re-reads the session, and deletes an unused buffer (409, no running target)', async () => {
+    const buffers = async () => (await server.ok('list-buffers', '-F', '#{buffer_name}').catch(() => '')).split('\n').filter((b) => b.startsWith('mas-'));
+    const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'agent-14', message: 'nobody' });
+    expect(res.body.code).toBe('TARGET_NOT_FOUND');
+    await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'whole team' }).expect(200);
+    await waitFor(async () => (await buffers()).length === 0);
+  });
+
   it('does not count its own client as attached: status and attachedClients stay as users left them', async () => {
     await request(t.http).post('/message').send({ session: a.tmuxSession, target: '10', message: 'x' }).expect(200);
     expect(await clients()).toMatch(new RegExp(`^\\d+ ${a.tmuxSession} 1$`));

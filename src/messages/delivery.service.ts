@@ -12,6 +12,12 @@ export interface DeliveryTarget {
   inMode: boolean;
 }
 
+/** A loaded buffer (§7.6 step 1), or why loading failed. */
+export interface Loaded {
+  buffer: string;
+  failure?: unknown;
+}
+
 export type ReceiptStatus = 'delivered' | 'not_found' | 'not_running' | 'failed' | 'unknown' | 'not_attempted';
 
 export interface Receipt {
@@ -39,14 +45,31 @@ export class DeliveryService {
     private readonly tmux: TmuxGateway,
   ) {}
 
-  /** `session` (the `$id` the panes belong to) is where a control client attaches if none runs. */
-  async deliver(targets: DeliveryTarget[], text: string, execute: boolean, session?: string): Promise<Receipt[]> {
-    const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
+  /**
+   * Step 1 of §7.6 on its own, so a caller can start it while it still reads the session: the text
+   * goes to tmux on stdin into a fresh buffer. Never rejects; a failure travels with the result.
+   */
+  async load(text: string): Promise<Loaded> {
     const buffer = `mas-${randomUUID()}`;
     try {
       await this.tmux.loadBuffer(buffer, text);
-    } catch (e) {
-      if (isTimeout(e)) throw TmuxError.timeout('load-buffer', 'none');
+      return { buffer };
+    } catch (failure) {
+      return { buffer, failure };
+    }
+  }
+
+  /** Step 3 for a load that was never used (no deliverable target, or the request failed). */
+  discard(loaded: Promise<Loaded>): void {
+    void loaded.then((l) => (l.failure ? undefined : this.tmux.deleteBuffer(l.buffer))).catch((e) => this.logger.warn(`unused buffer not deleted: ${String(e)}`));
+  }
+
+  /** `session` (the `$id` the panes belong to) is where a control client attaches if none runs. */
+  async deliver(targets: DeliveryTarget[], text: string | Promise<Loaded>, execute: boolean, session?: string): Promise<Receipt[]> {
+    const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
+    const { buffer, failure } = await (typeof text === 'string' ? this.load(text) : text);
+    if (failure) {
+      if (isTimeout(failure)) throw TmuxError.timeout('load-buffer', 'none');
       for (const r of receipts.values()) Object.assign(r, { status: 'failed', reason: 'TMUX_ERROR' });
       return [...receipts.values()];
     }

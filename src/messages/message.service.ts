@@ -5,6 +5,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, RequestRejectedError, TmuxError, type ValidationIssue } from '../errors/mas-error';
 import { parseRef } from '../sessions/session-ref';
 import { SessionService } from '../sessions/session.service';
+import type { KnownSession } from '../sessions/snapshot';
 import { DeliveryService, type DeliveryTarget, type Receipt } from './delivery.service';
 import { expandTarget, parseTarget } from './message-target';
 import { normaliseText, textIssue } from './message-text';
@@ -44,26 +45,39 @@ export class MessageService {
 
     const t0 = Date.now();
     const receipts = await state.withLock(first.id, async () => {
-      const k = await this.sessions.freshOrThrow(first);
-      if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: true });
-      const { ids } = expandTarget(target!, k.roster);
-      const out = new Map<string, Receipt>();
-      const deliverable: DeliveryTarget[] = [];
-      for (const id of ids) {
-        const a = k.agents.find((x) => x.agentId === id);
-        if (!a || !k.roster.includes(id)) out.set(id, { agentId: id, window: null, pane: null, status: 'not_found', reason: 'NOT_IN_ROSTER' });
-        else if (a.status !== 'running' || !a.paneId) out.set(id, { agentId: id, window: a.window, pane: a.pane, status: 'not_running', reason: a.reason });
-        else deliverable.push({ agentId: id, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) });
+      // The text loads while the session is re-read: two tmux clients at once instead of in turn.
+      const loaded = this.delivery.load(text);
+      let used = false;
+      try {
+        const k = await this.sessions.freshOrThrow(first);
+        if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: true });
+        const { ids } = expandTarget(target!, k.roster);
+        const out = new Map<string, Receipt>();
+        const deliverable: DeliveryTarget[] = [];
+        for (const id of ids) {
+          const a = k.agents.find((x) => x.agentId === id);
+          if (!a || !k.roster.includes(id)) out.set(id, { agentId: id, window: null, pane: null, status: 'not_found', reason: 'NOT_IN_ROSTER' });
+          else if (a.status !== 'running' || !a.paneId) out.set(id, { agentId: id, window: a.window, pane: a.pane, status: 'not_running', reason: a.reason });
+          else deliverable.push({ agentId: id, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) });
+        }
+        used = deliverable.length > 0;
+        if (used) for (const r of await this.delivery.deliver(deliverable, loaded, execute, k.tmux.id)) out.set(r.agentId, r);
+        return this.afterDelivery(k, ids, out, deliverable, execute);
+      } finally {
+        if (!used) this.delivery.discard(loaded);
       }
-      if (deliverable.length) for (const r of await this.delivery.deliver(deliverable, text, execute, k.tmux.id)) out.set(r.agentId, r);
-      if (this.cfg.sendEof && execute) {
-        const done = deliverable.filter((d) => out.get(d.agentId)?.status === 'delivered');
-        if (done.length) void state.withLock(k.id, () => this.delivery.sendEof(done)).catch(() => undefined);
-      }
-      return { k, list: ids.map((id) => out.get(id)!) };
     });
     this.logger.log(`message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`);
     return this.answer(receipts.k, receipts.list, targetRaw as string, body.message as string, execute);
+  }
+
+  /** §7.6 step 5, queued behind this delivery on the session lock; then the receipts in target order. */
+  private afterDelivery(k: KnownSession, ids: string[], out: Map<string, Receipt>, deliverable: DeliveryTarget[], execute: boolean) {
+    if (this.cfg.sendEof && execute) {
+      const done = deliverable.filter((d) => out.get(d.agentId)?.status === 'delivered');
+      if (done.length) void this.sessions.state.withLock(k.id, () => this.delivery.sendEof(done)).catch(() => undefined);
+    }
+    return { k, list: ids.map((id) => out.get(id)!) };
   }
 
   /** The receipts → status table of §4.10. */
