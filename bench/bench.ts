@@ -135,10 +135,17 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const c of [warm, cold, counted]) c.kill('SIGTERM');
+    // kill-server has failed under load before and left 3,000 panes behind: make sure
+    const pid = (() => { try { return Number(tmux('display-message', '-p', '#{pid}')); } catch { return 0; } })();
     try {
       tmux('kill-server');
     } catch {
-      /* gone */
+      /* gone, or killed below */
+    }
+    try {
+      if (pid) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
     }
     rmSync(tmp, { recursive: true, force: true });
     rmSync(ws, { recursive: true, force: true });

@@ -26,7 +26,7 @@ writeFileSync(path.join(tmp, 'c'), '');
 const env: Record<string, string> = {
   PATH: process.env.PATH!, HOME: tmp, LC_ALL: 'C.UTF-8', MAS_API_PORT: String(PORT), MAS_WORKSPACE_ROOT: ws,
   MAS_TMUX_SOCKET: path.join(tmp, 's'), MAS_TMUX_CONFIG: path.join(tmp, 'c'),
-  MAS_AGENT_COMMAND: '["sh", "-c", "exec cat > /dev/null"]', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000',
+  MAS_AGENT_COMMAND: '["sh", "-c", "exec cat > /dev/null"]', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000', MAS_RATE_LIMIT_RUNS: '1000000',
   ...(process.env.PROFILE_TTL_MS ? { MAS_CACHE_TTL_MS: process.env.PROFILE_TTL_MS } : {}),
 };
 

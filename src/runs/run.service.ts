@@ -50,9 +50,9 @@ export class RunService {
     try {
       await this.writer.create({ id, agents: req.roster, config: req.config, requestKeyHash: keyHash, createdAt: new Date() });
       tmuxStarted = true;
-      await this.tmux.createSession(plan);
+      const listed = await this.tmux.createSession(plan);
       state.hidden.delete(id);
-      const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name });
+      const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name }, listed);
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
       if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
       this.sessions.invalidate();

@@ -7,6 +7,7 @@ import { bodyBool, queryEnum, queryInt, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, type ValidationIssue } from '../errors/mas-error';
 import { TmuxGateway } from '../tmux/tmux.gateway';
+import type { TmuxTree } from '../tmux/tmux.types';
 import { WorkspaceReader } from '../workspace/workspace.reader';
 import { SessionCache } from './session-cache';
 import { attachCommand, isRestorable, publicAgent, statusOf, toSessionDetail, toSessionInfo } from './session.mapper';
@@ -54,12 +55,13 @@ export class SessionService {
   }
 
   /**
-   * A fresh view of one known session from a session-scoped listing and its own files, for writes
-   * under the session lock; legacy sessions need the project file, so they take a full snapshot.
+   * A fresh view of one known session from a session-scoped listing (`listed`, when the caller just
+   * got one from tmux) and its own files, for writes under the session lock; legacy sessions need
+   * the project file, so they take a full snapshot.
    */
-  async fresh(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>): Promise<KnownSession | undefined> {
+  async fresh(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>, listed?: TmuxTree): Promise<KnownSession | undefined> {
     if (k.source === 'legacy') return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
-    const [tree, rec] = await Promise.all([this.tmux.listSession(k.tmuxName), this.reader.readRecord(k.id)]);
+    const [tree, rec] = await Promise.all([listed ?? this.tmux.listSession(k.tmuxName), this.reader.readRecord(k.id)]);
     const cat = { records: rec ? [rec] : [], indexCreatedAt: new Map<string, string>(), indexUnreadable: false };
     const snap = joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: new Set() });
     return snap.sessions.find((s) => s.id === k.id);

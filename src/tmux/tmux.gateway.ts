@@ -130,11 +130,18 @@ export class TmuxGateway implements OnModuleDestroy {
     return r.stdout.trim();
   }
 
-  /** Builds a session layout; on any failure the caller rolls back with {@link killSession}. */
-  async createSession(plan: SessionPlan): Promise<void> {
+  /**
+   * Builds a session layout and answers its panes as tmux then holds them: the listing rides in the
+   * last invocation, so confirming the layout costs no client of its own. On any failure the caller
+   * rolls back with {@link killSession}.
+   */
+  async createSession(plan: SessionPlan): Promise<TmuxTree> {
     const groups = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
-    for (const cmds of packCommands(groups)) await this.write(chain(cmds), cmds[0][0]);
+    groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
+    let last: RunResult | undefined;
+    for (const cmds of packCommands(groups)) last = await this.write(chain(cmds), cmds[0][0]);
+    return this.withoutOwnClient(parseTree(last!.stdout).tree);
   }
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */
