@@ -47,12 +47,25 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     expect(t.gateway.control!.starts - starts).toBeLessThanOrEqual(1);
   });
 
-  it('loads the text while it re-reads the session, and deletes an unused buffer (409, no running target)', async () => {
+  it('loads the text while it re-reads the session, and deletes an unused buffer (404: no such agent in the roster)', async () => {
     const buffers = async () => (await server.ok('list-buffers', '-F', '#{buffer_name}').catch(() => '')).split('\n').filter((b) => b.startsWith('mas-'));
     const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'agent-14', message: 'nobody' });
     expect(res.body.code).toBe('TARGET_NOT_FOUND');
     await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'whole team' }).expect(200);
     await waitFor(async () => (await buffers()).length === 0);
+  });
+
+  it('with MAS_TMUX_CONTROL=false every write forks and no control client ever starts', async () => {
+    const off = await createTestApp(server, { MAS_WORKSPACE_ROOT: t.workspace, MAS_TMUX_CONTROL: 'false' });
+    try {
+      const forks = off.gateway.calls;
+      await request(off.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'forked' }).expect(200);
+      for (const id of TEAM) await waitFor(() => received(a, id).endsWith('forked\r'));
+      expect(off.gateway.control).toBeUndefined();
+      expect(off.gateway.calls - forks).toBeGreaterThanOrEqual(16); // listing, load, paste chain, delete, 13 Enters
+    } finally {
+      await off.close();
+    }
   });
 
   it('does not count its own client as attached: status and attachedClients stay as users left them', async () => {

@@ -4,7 +4,7 @@ import { parseEnv } from './parse-env';
 describe(parseEnv.name, () => {
   it('applies the contract defaults', () => {
     const c = parseEnv({ PATH: '/bin', TMUX_TMPDIR: '/run/t' }, '/');
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8765, cacheTtlMs: 2000, tmuxTimeoutMs: 5000, windowCols: 200, windowRows: 50, sendEof: false, agentStopKeys: ['C-c', 'C-c'] });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8765, cacheTtlMs: 2000, tmuxTimeoutMs: 5000, windowCols: 200, windowRows: 50, sendEof: false, agentStopKeys: ['C-c', 'C-c'], tmuxControl: true });
     expect(c.tmuxSocket).toMatch(/^\/run\/t\/tmux-\d+\/default$/);
     expect(c.agentCommand).toEqual(['claude', '--model', 'sonnet', '--dangerously-skip-permissions']);
     expect(c.breaker).toEqual({ resetTimeoutMs: 15000, rollingWindowMs: 30000, volumeThreshold: 5, errorThresholdPercentage: 50 });
@@ -28,6 +28,11 @@ describe(parseEnv.name, () => {
   it('refuses a breaker volume threshold under 5', () => {
     expect(() => parseEnv({ MAS_BREAKER_VOLUME: '1' })).toThrow(ConfigError);
     expect(parseEnv({ MAS_BREAKER_VOLUME: '20', MAS_BREAKER_ERROR_PERCENT: '80' }).breaker).toMatchObject({ volumeThreshold: 20, errorThresholdPercentage: 80 });
+  });
+
+  it('turns the control-mode client off only on an explicit false, and refuses anything else', () => {
+    expect(parseEnv({ MAS_TMUX_CONTROL: 'false' }).tmuxControl).toBe(false);
+    expect(() => parseEnv({ MAS_TMUX_CONTROL: 'off' })).toThrow(ConfigError);
   });
 
   it('rejects a socket path of 108 bytes or more (T-01)', () => {
