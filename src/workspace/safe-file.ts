@@ -16,12 +16,11 @@ export async function readSafe(path: string, cap: number): Promise<SafeRead> {
     const st = await fh.stat();
     if (!st.isFile()) return { ok: false, reason: 'not_regular' };
     if (st.size > cap) return { ok: false, reason: 'too_large' };
-    const buf = Buffer.alloc(cap + 1);
-    const { bytesRead } = await fh.read(buf, 0, cap + 1, 0);
-    if (bytesRead > cap) return { ok: false, reason: 'too_large' };
+    const bytes = await readUpTo(fh, st.size, cap);
+    if (!bytes) return { ok: false, reason: 'too_large' };
     let text: string;
     try {
-      text = decoder.decode(buf.subarray(0, bytesRead));
+      text = decoder.decode(bytes);
     } catch {
       return { ok: false, reason: 'encoding' };
     }
@@ -35,6 +34,28 @@ export async function readSafe(path: string, cap: number): Promise<SafeRead> {
   } finally {
     await fh?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Reads to EOF in buffers sized from `fstat`, not from the cap: a cap-sized buffer per read was an
+ * 8 MiB zero-filled allocation per snapshot for the index. Null once more than `cap` bytes arrive
+ * (the file grew after the stat).
+ */
+async function readUpTo(fh: fsp.FileHandle, size: number, cap: number): Promise<Buffer | null> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  let want = Math.min(size, cap) + 1; // one byte over the stat: growth shows at once
+  for (;;) {
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await fh.read(buf, 0, want, total);
+    if (bytesRead === 0) break;
+    parts.push(buf.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > cap) return null;
+    if (bytesRead < want) break; // a regular file reads short only at its end
+    want = Math.min(cap + 1 - total, 64 * 1024);
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
 }
 
 export const CAPS = {
