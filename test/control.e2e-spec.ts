@@ -37,13 +37,13 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     await server.stop();
   });
 
-  it('delivers to 13 agents with two forked clients, the rest as lines on one control client', async () => {
+  it('delivers to 13 agents with one forked client (load-buffer), the rest as lines on one control client', async () => {
     const forks = t.gateway.calls;
     const starts = t.gateway.control!.starts;
     const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'to everyone' }).expect(200);
     expect(res.body).toMatchObject({ status: 'acknowledged', delivered: 13 });
     for (const id of TEAM) await waitFor(() => received(a, id).endsWith('to everyone\r'));
-    expect(t.gateway.calls - forks).toBe(2); // the session's panes, and load-buffer with the text on stdin
+    expect(t.gateway.calls - forks).toBe(1); // load-buffer: the text travels on stdin (§7.6)
     expect(t.gateway.control!.starts - starts).toBeLessThanOrEqual(1);
   });
 

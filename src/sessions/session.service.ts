@@ -61,7 +61,7 @@ export class SessionService {
    */
   async fresh(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>, listed?: TmuxTree): Promise<KnownSession | undefined> {
     if (k.source === 'legacy') return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
-    const [tree, rec] = await Promise.all([listed ?? this.tmux.listSession(k.tmuxName), this.reader.readRecord(k.id)]);
+    const [tree, rec] = await Promise.all([listed ?? this.tmux.listSession(k.tmuxName, true), this.reader.readRecord(k.id)]);
     const cat = { records: rec ? [rec] : [], indexCreatedAt: new Map<string, string>(), indexUnreadable: false };
     const snap = joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: new Set() });
     return snap.sessions.find((s) => s.id === k.id);

@@ -1,27 +1,5 @@
 import { TmuxControlChannel } from './tmux-control';
-import type { ControlProcess } from './tmux-runner';
-
-/**
- * A scripted control client: only for what a real tmux cannot do on demand (stay silent, vanish
- * mid-line, refuse to start). The real protocol is covered by test/control.e2e-spec.ts.
- */
-class FakeClient implements ControlProcess {
-  pid = 4242;
-  lines: string[] = [];
-  ended = false;
-  signals: string[] = [];
-  private out?: (s: string) => void;
-  private exits: (() => void)[] = [];
-  private n = 100;
-  stdin = { write: (s: string) => this.lines.push(s.trimEnd()), end: () => (this.ended = true) };
-  stdout = { on: (_: 'data', fn: (s: string) => void) => (this.out = fn) };
-  onExit(fn: () => void) { this.exits.push(fn); }
-  signal(sig: NodeJS.Signals) { this.signals.push(sig); }
-  emit(s: string) { this.out!(s); }
-  ack() { this.emit('%begin 1 1 0\n%end 1 1 0\n'); }
-  reply(ok = true, body = '') { const n = this.n++; this.emit(`%begin 1 ${n} 1\n${body}${ok ? '%end' : '%error'} 1 ${n} 1\n`); }
-  exit() { for (const fn of this.exits.splice(0)) fn(); }
-}
+import { FakeControlClient as FakeClient } from '../../test/support/fake-control-client';
 
 const OPTS = { timeoutMs: 200, startTimeoutMs: 100, idleMs: 10_000, cooldownMs: 60_000 };
 const tick = () => new Promise((r) => setImmediate(r));
@@ -83,6 +61,21 @@ describe(TmuxControlChannel.name, () => {
     fake.exit();
     expect(await r).toBeNull();
     expect(fake.lines).toEqual([]);
+  });
+
+  it('an attach refused with %error and %exit at once (the session is gone) forks, writes nothing, and costs no cooldown', async () => {
+    const spawned: FakeClient[] = [];
+    const ch = new TmuxControlChannel(() => (spawned.push(new FakeClient()), spawned[spawned.length - 1]), OPTS);
+    const r = ch.run([['list-panes', '-s', '-t', '=mas-0000dead']], '=mas-0000dead');
+    await tick();
+    spawned[0].emit("%begin 1 1 0\ncan't find session: mas-0000dead\n%error 1 1 0\n%exit\n");
+    spawned[0].exit();
+    expect(await r).toBeNull();
+    expect(spawned[0].lines).toEqual([]);
+    void ch.run([['send-keys', '-t', '%1', 'Enter']], '$1');
+    await tick();
+    expect(spawned).toHaveLength(2); // a refused attach is no stalled server: the next write tries again
+    spawned[1].exit();
   });
 
   it('retire lets lines in flight finish, then closes; writes meanwhile fork', async () => {

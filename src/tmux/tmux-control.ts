@@ -118,21 +118,23 @@ export class TmuxControlChannel {
     this.starts++;
     this.proc = proc;
     [this.attached, this.attachedName] = [attach, undefined];
-    let acked: () => void = () => undefined;
-    const ack = new Promise<boolean>((resolve) => (acked = () => resolve(true)));
+    let acked: (ok: boolean) => void = () => undefined;
+    const ack = new Promise<boolean>((resolve) => (acked = resolve));
     const reader = new BlockReader(
-      (b) => (b.fromClient ? this.onBlock(b) : acked()),
+      (b) => (b.fromClient ? this.onBlock(b) : acked(b.ok)), // %error: no such session to attach to
       (n) => this.onNotification(n),
     );
     proc.stdout.on('data', (s: string) => reader.push(s));
     const gone = new Promise<boolean>((resolve) => proc.onExit(() => resolve(false)));
     proc.onExit(() => this.proc === proc && this.drop({ lost: true, stderr: 'lost server' }));
-    const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.opts.startTimeoutMs).unref());
+    let slow = false;
+    const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(!(slow = true)), this.opts.startTimeoutMs).unref());
     // Lines written before the attach is acknowledged run without a client (T-71): wait for it.
-    const ok = (await Promise.race([ack, gone, late])) && (await this.send('refresh-client -f no-output,ignore-size', 1, this.opts.startTimeoutMs)).exitCode === 0;
-    if (!ok) {
+    const attached = await Promise.race([ack, gone, late]);
+    const setup = attached ? await this.send('refresh-client -f no-output,ignore-size', 1, this.opts.startTimeoutMs) : undefined;
+    if (setup?.exitCode !== 0) {
       this.logger.warn(`control client did not start in ${Date.now() - t0}ms; forking instead`);
-      return this.fail(true);
+      return this.fail(true, slow || Boolean(setup?.timedOut));
     }
     this.logger.log(`control client ${this.clientName} attached to ${attach} in ${Date.now() - t0}ms`);
     return true;
@@ -145,8 +147,12 @@ export class TmuxControlChannel {
     if (m) [this.attached, this.attachedName] = [m[1], m[2]];
   }
 
-  private fail(started: boolean): false {
-    this.disabledUntil = Date.now() + this.opts.cooldownMs;
+  /**
+   * Only a slow failure turns the channel off for the cooldown: that is a stalled server, which would
+   * otherwise cost every call two timeouts. A fast one (no such session, no binary) costs nothing.
+   */
+  private fail(started: boolean, slow = false): false {
+    if (slow) this.disabledUntil = Date.now() + this.opts.cooldownMs;
     if (started) this.close();
     this.ready = undefined;
     return false;
@@ -155,7 +161,10 @@ export class TmuxControlChannel {
   private send(line: string, expected: number, timeoutMs = this.opts.timeoutMs): Promise<RunResult> {
     clearTimeout(this.idle);
     return new Promise((resolve) => {
-      this.pending.push({ expected, done: 0, out: [], started: Date.now(), resolve });
+      const p = { expected, done: 0, out: [], started: Date.now(), resolve };
+      // The client can leave between an await and this write (%exit right after its acknowledgement).
+      if (!this.proc) return resolve(result(p, { exitCode: null, lost: true, stderr: 'control client gone' }));
+      this.pending.push(p);
       if (this.pending.length === 1) this.arm(timeoutMs);
       this.proc!.stdin.write(`${line}\n`);
     });

@@ -1,6 +1,8 @@
 import { TmuxError } from '../errors/mas-error';
 import { FS, RS, TREE_FIELDS } from './tmux-format';
+import { FakeControlClient } from '../../test/support/fake-control-client';
 import { ScriptedRunner } from '../../test/support/scripted-runner';
+import { parseEnv } from '../config/parse-env';
 import { TmuxGateway } from './tmux.gateway';
 
 function row(session: number, pane: number): string {
@@ -69,5 +71,37 @@ describe(TmuxGateway.name, () => {
     sut = new TmuxGateway(runner);
     await expect(sut.sendKey('%1', 'rm -rf /')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
     expect(runner.calls).toHaveLength(0);
+  });
+
+  describe('with a control client whose line is never answered (it exits)', () => {
+    /** Acknowledges the attach and the setup line, then exits on the first real line. */
+    function vanishing(runner: ScriptedRunner): FakeControlClient {
+      const fake = new FakeControlClient();
+      fake.onLine = (line) => {
+        if (line.startsWith('refresh-client')) setImmediate(() => fake.reply());
+        else setImmediate(() => fake.exit());
+      };
+      Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
+      return fake;
+    }
+    const cfg = parseEnv({ MAS_TMUX_SOCKET: '/tmp/mgw/s' });
+
+    it('asks a read again on the fork path', async () => {
+      const runner = new ScriptedRunner(() => ({ stdout: row(1, 0) + '\n' }));
+      const fake = vanishing(runner);
+      sut = new TmuxGateway(runner, cfg);
+      const tree = await sut.listSession('mas-00000001', true);
+      expect(fake.lines.some((l) => l.startsWith("'list-panes'"))).toBe(true);
+      expect(tree.sessions).toHaveLength(1);
+      expect(runner.calls).toHaveLength(1);
+    });
+
+    it('never repeats a write: the paste is a timeout with outcome unknown (T-51)', async () => {
+      const runner = new ScriptedRunner(() => ({}));
+      vanishing(runner);
+      sut = new TmuxGateway(runner, cfg);
+      await expect(sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1')).rejects.toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'unknown' } });
+      expect(runner.calls).toHaveLength(0);
+    });
   });
 });

@@ -108,9 +108,12 @@ export class TmuxGateway implements OnModuleDestroy {
    * One session's panes (`list-panes -s -t =name`): what writes re-read under their lock, at a cost
    * that does not grow with the number of sessions on the server. A missing session is an empty tree.
    */
-  async listSession(name: string): Promise<TmuxTree> {
+  async listSession(name: string, viaControl = false): Promise<TmuxTree> {
+    const args = ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE];
+    // A write's re-read may ride the control client it is about to use (decision 0006).
+    const control = viaControl ? { commands: [args], attach: exactSession(name) } : undefined;
     try {
-      const r = await this.read({ args: ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE], op: 'list-panes', write: false, noServerOk: true });
+      const r = await this.read({ args, op: 'list-panes', write: false, noServerOk: true, control });
       return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout).tree);
     } catch (e) {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
@@ -248,6 +251,9 @@ export class TmuxGateway implements OnModuleDestroy {
     const via = r ? 'control' : 'fork';
     if (!r) {
       this.calls++;
+      r = await this.runner.run(c.args, c.opts);
+    } else if (r.lost && !c.write) {
+      this.calls++; // a read is safe to ask again, on the fork path
       r = await this.runner.run(c.args, c.opts);
     } else if (r.lost) r = { ...r, timedOut: true }; // written, never answered: may have run (T-51)
     this.logger.debug(`${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
