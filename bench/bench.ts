@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const targets: string[] = [];
   const runsLat: number[] = [];
   const coldRatios: [number, number][] = [];
+  const beyondDelay: [number, number][] = [];
   const ids: string[] = [];
   try {
     await Promise.all([waitUp(8790), waitUp(8791), waitUp(8794)]);
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
       const c10 = await load(8791, 'GET', '/sessions?limit=100', 10, PHASE_MS);
       const msg = JSON.stringify({ session: `mas-${ids[0].slice(0, 8)}`, target: 'all', message: 'x'.repeat(10 * 1024) });
       const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
+      beyondDelay.push([n, m1.p50 - SUBMIT_DELAY_MS]);
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
       const f = (x: number) => x.toFixed(1);
       rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)}, ${f(bare.p99)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} | ${[w1, w10, d10, c1, c10, m1].reduce((n, r) => n + r.errors, 0)} |`);
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
           `- cold: one tmux process per listing: ${perReq.toFixed(2)} — ${mark(perReq <= 1.05)}`,
           `- cold latency within 1.5× of one forked list-panes, at every N: ${coldRatios.map(([k, r]) => `N=${k} ${f(r)}×`).join(', ')} — ${mark(coldRatios.every(([, r]) => r <= 1.5))}`,
           `- \`POST /runs\` synchronous phase, 13 agents, 10 creates at N=${n}: p50 ${f(runs[Math.floor(runs.length / 2)])} ms, p95 ${f(p95)} ms ≤ 500 ms — ${mark(p95 <= 500)}`,
-          `- 10 KB message to 13 agents: p50 ${f(m1.p50)} ms, ${f(m1.p50 - SUBMIT_DELAY_MS)} ms beyond the ${SUBMIT_DELAY_MS} ms submit delay (target ≤ 100) — ${mark(m1.p50 - SUBMIT_DELAY_MS <= 100)}`,
+          `- 10 KB message to 13 agents, p50 beyond the ${SUBMIT_DELAY_MS} ms submit delay ≤ 100 ms, at every N: ${beyondDelay.map(([k, ms]) => `N=${k} ${f(ms)} ms`).join(', ')} — ${mark(beyondDelay.every(([, ms]) => ms <= 100))}`,
           `- RSS at N=${n} under load: ${rss.toFixed(0)} MB ≤ 150 MB — ${mark(rss <= 150)}`,
         );
       }

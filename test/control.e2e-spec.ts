@@ -117,6 +117,7 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
       await other.close();
     }
     await waitFor(async () => !(await server.ok('display-message', '-p', '-t', `=${a.tmuxSession}:`, '#{session_attached_list}')).split(',').includes(name.trim()));
-    expect(existsSync(`/proc/${name.slice('client-'.length)}`)).toBe(false);
+    // detached first (the server forgets it), then the process exits: wait for both
+    await waitFor(() => !existsSync(`/proc/${name.slice('client-'.length)}`));
   });
 });

@@ -44,11 +44,13 @@ export class MessageService {
     if (!first.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: first.id, restorable: first.source === 'workspace' && first.record?.session != null });
 
     const t0 = Date.now();
-    const receipts = await state.withLock(first.id, async () => {
-      // The text loads while the session is re-read: two tmux clients at once instead of in turn.
-      const loaded = this.delivery.load(text);
-      let used = false;
-      try {
+    // The text loads before the lock and while the session is re-read: the lock is held for less,
+    // and the two tmux calls overlap. A load nobody uses is deleted (§7.6 step 3).
+    const loaded = this.delivery.load(text);
+    let used = false;
+    let receipts: { k: KnownSession; list: Receipt[] };
+    try {
+      receipts = await state.withLock(first.id, async () => {
         const k = await this.sessions.freshOrThrow(first);
         if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: true });
         const { ids } = expandTarget(target!, k.roster);
@@ -63,10 +65,10 @@ export class MessageService {
         used = deliverable.length > 0;
         if (used) for (const r of await this.delivery.deliver(deliverable, loaded, execute, k.tmux.id)) out.set(r.agentId, r);
         return this.afterDelivery(k, ids, out, deliverable, execute);
-      } finally {
-        if (!used) this.delivery.discard(loaded);
-      }
-    });
+      });
+    } finally {
+      if (!used) this.delivery.discard(loaded);
+    }
     this.logger.log(`message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`);
     return this.answer(receipts.k, receipts.list, targetRaw as string, body.message as string, execute);
   }
