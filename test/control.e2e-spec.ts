@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
+import { writeSessionDir } from './support/workspace-fixture';
 
 const TEAM = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];
 const agent = (id: string) => ({ id, prompt: `hello ${id}` });
@@ -66,6 +67,23 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     } finally {
       await off.close();
     }
+  });
+
+  it('names its session from an older snapshot only when that says live; the lock-held re-read decides', async () => {
+    await request(t.http).get('/sessions').expect(200); // the snapshot messages may reuse
+    const id = writeSessionDir(t.workspace, { units: ['10'] });
+    const name = `mas-${id.slice(0, 8)}`;
+    await server.ok('new-session', '-d', '-s', name, '-n', 'design', 'sleep 600');
+    // born after that snapshot, which is then past its TTL but young enough to be peeked: the miss
+    // must go to a current snapshot, not answer 404
+    await new Promise((r) => setTimeout(r, t.cfg.cacheTtlMs + 100));
+    const born = await request(t.http).post('/message').send({ session: name, target: '10', message: 'hi' });
+    expect(born.body.code).not.toBe('SESSION_NOT_FOUND');
+    await request(t.http).get('/sessions').expect(200);
+    await server.ok('kill-session', '-t', `=${name}`);
+    // killed after this one: the snapshot still says live, the re-read under the lock does not
+    const gone = await request(t.http).post('/message').send({ session: name, target: '10', message: 'hi' }).expect(409);
+    expect(gone.body.code).toBe('SESSION_TERMINATED');
   });
 
   it('does not count its own client as attached: status and attachedClients stay as users left them', async () => {

@@ -37,7 +37,7 @@ export class MessageService {
     const text = normaliseText(body.message as string);
     if (Buffer.byteLength(text) > MAX_BYTES) throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', { field: 'message', limitBytes: MAX_BYTES });
 
-    const first = await this.sessions.find(body.session, 'body', 'session');
+    const first = await this.sessions.findLiveForWrite(body.session, 'body', 'session');
     const state = this.sessions.state;
     if (state.restoring.has(first.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: first.id });
     if (state.isStarting(first.id)) throw new ConflictError('SESSION_STARTING', 'Initial prompts are still being typed', { sessionId: first.id }, 2);

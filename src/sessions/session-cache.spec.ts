@@ -60,4 +60,18 @@ describe(`${SessionCache.name} refresh-ahead`, () => {
     await new Promise((r) => setImmediate(r));
     expect((await sut.get(async () => snap(0))).takenAt).toBeGreaterThan(a.takenAt);
   });
+
+  it('peek: the newest snapshot of this generation within the age asked, even past the TTL; nothing after a write', async () => {
+    const sut = new SessionCache(createCache() as never, { cacheTtlMs: 2000 } as MasConfig);
+    expect(sut.peek(30_000)).toBeUndefined();
+    const now = Date.now();
+    await sut.get(async () => snap(now - 10_000)); // taken 10 s ago: past the TTL
+    expect(sut.peek(30_000)?.takenAt).toBe(now - 10_000);
+    expect(sut.peek(5_000)).toBeUndefined();
+    sut.invalidate();
+    expect(sut.peek(30_000)).toBeUndefined();
+    await sut.get(async () => snap(Date.now()));
+    expect(sut.peek(30_000)).toBeDefined();
+  });
 });
+

@@ -15,6 +15,8 @@ export class SessionCache {
   private readonly logger = new Logger('SessionCache');
   private generation = 0;
   private readonly inflight = new Map<number, Promise<Snapshot>>();
+  /** The newest snapshot of the current generation, kept past the TTL for {@link peek}. */
+  private last?: { gen: number; snap: Snapshot };
 
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
@@ -36,6 +38,17 @@ export class SessionCache {
     return this.fetchOnce(gen, fetch);
   }
 
+  /**
+   * The newest snapshot of the current generation if it is at most `maxAgeMs` old, without starting
+   * a refresh. For callers that re-read what they act on anyway (a message re-reads its session under
+   * the lock): at 200 sessions a refresh is a 200-300 ms `list-panes -a` in the same single-threaded
+   * tmux server, and one started by the message itself delayed every message it overlapped.
+   */
+  peek(maxAgeMs: number): Snapshot | undefined {
+    const l = this.last;
+    return l && l.gen === this.generation && Date.now() - l.snap.takenAt <= maxAgeMs ? l.snap : undefined;
+  }
+
   /** Called by every write before it answers (read-your-writes). */
   invalidate(): void {
     // Drop the dead generation now: the memory store only evicts expired keys when they are read again.
@@ -52,7 +65,10 @@ export class SessionCache {
     if (!p) {
       p = fetch()
         .then(async (snap) => {
-          if (this.cfg.cacheTtlMs > 0 && gen === this.generation) await this.cache.set(this.key(gen), snap, this.cfg.cacheTtlMs);
+          if (this.cfg.cacheTtlMs > 0 && gen === this.generation) {
+            this.last = { gen, snap };
+            await this.cache.set(this.key(gen), snap, this.cfg.cacheTtlMs);
+          }
           return snap;
         })
         .finally(() => this.inflight.delete(gen));

@@ -18,6 +18,8 @@ import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } 
 const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
 /** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
 const PAGES_PER_SNAPSHOT = 32;
+/** How old a snapshot may be to name a live session for a write that re-reads it (findLiveForWrite). */
+const WRITE_LOOKUP_MAX_AGE_MS = 30_000;
 
 /** Read use cases: list, detail, agents, connect; the snapshot (cache-aside) for every feature. */
 @Injectable()
@@ -90,6 +92,25 @@ export class SessionService {
   async find(raw: unknown, location: ValidationIssue['location'] = 'path', field = 'sessionId', fresh = false): Promise<KnownSession> {
     const ref = parseRefOrThrow(raw, location, field);
     return resolveRef(await this.snapshot(fresh), ref, raw as string);
+  }
+
+  /**
+   * {@link find} for a write that re-reads the session under its lock: a live session found in a
+   * snapshot up to 30 s old is trusted to name it, without a refresh competing with the write.
+   * Anything else (not found, not live, ambiguous) is decided on the normal path.
+   */
+  async findLiveForWrite(raw: unknown, location: ValidationIssue['location'], field: string): Promise<KnownSession> {
+    const ref = parseRefOrThrow(raw, location, field);
+    const old = this.cache.peek(WRITE_LOOKUP_MAX_AGE_MS);
+    if (old) {
+      try {
+        const k = resolveRef(old, ref, raw as string);
+        if (k.tmux) return k;
+      } catch {
+        /* decided below, on a current snapshot */
+      }
+    }
+    return resolveRef(await this.snapshot(), ref, raw as string);
   }
 
   /**
