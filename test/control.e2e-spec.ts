@@ -86,6 +86,18 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     expect(gone.body.code).toBe('SESSION_TERMINATED');
   });
 
+  it('a create while a control client runs forks nothing in its synchronous phase, and the layout is whole', async () => {
+    await request(t.http).post('/message').send({ session: a.tmuxSession, target: '13', message: 'keep the client up' }).expect(200);
+    expect(t.gateway.control!.up).toBe(true);
+    const forks = t.gateway.calls;
+    const c = (await request(t.http).post('/runs').send(team).expect(201)).body;
+    expect(t.gateway.calls - forks).toBe(0); // list-sessions, the layout and its listing were lines
+    const detail = (await request(t.http).get(`/sessions/${c.sessionId}`).expect(200)).body;
+    expect(detail.agents.map((x: { agentId: string }) => x.agentId)).toEqual(TEAM);
+    await waitFor(async () => (await request(t.http).get(`/sessions/${c.sessionId}`)).body.startup?.state === 'ready', 15000);
+    await request(t.http).post(`/sessions/${c.sessionId}/stop`).send({ force: true }).expect(200);
+  }, 30000);
+
   it('does not count its own client as attached: status and attachedClients stay as users left them', async () => {
     await request(t.http).post('/message').send({ session: a.tmuxSession, target: '10', message: 'x' }).expect(200);
     expect(await clients()).toMatch(new RegExp(`^\\d+ ${a.tmuxSession} 1$`));

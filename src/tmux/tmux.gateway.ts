@@ -123,7 +123,8 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Every session's name and MAS tags, from `list-sessions`: cheaper than the pane tree at large N. */
   async listSessionNames(): Promise<SessionName[]> {
-    const r = await this.read({ args: ['list-sessions', '-F', SESSION_TEMPLATE], op: 'list-sessions', write: false, noServerOk: true });
+    const args = ['list-sessions', '-F', SESSION_TEMPLATE];
+    const r = await this.read({ args, op: 'list-sessions', write: false, noServerOk: true, control: { commands: [args] } });
     return isNoServer(r) ? [] : parseSessionNames(r.stdout);
   }
 
@@ -143,7 +144,8 @@ export class TmuxGateway implements OnModuleDestroy {
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
     let last: RunResult | undefined;
-    for (const cmds of packCommands(groups)) last = await this.write(chain(cmds), cmds[0][0]);
+    // Over a control client only when one already runs: a create never attaches one to another session.
+    for (const cmds of packCommands(groups)) last = await this.write(chain(cmds), cmds[0][0], false, undefined, { commands: cmds });
     return this.withoutOwnClient(parseTree(last!.stdout).tree);
   }
 
