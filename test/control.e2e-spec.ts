@@ -2,18 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
-import { TmuxTestServer } from './support/tmux-server';
+import type { TmuxTestServer } from './support/tmux-server';
+import { type ReadyTeam, standardTeam, STANDARD_IDS, startReadyTeam } from './support/team';
 import { waitFor } from './support/wait-for';
 import { writeSessionDir } from './support/workspace-fixture';
 
-const TEAM = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];
-const agent = (id: string) => ({ id, prompt: `hello ${id}` });
-const team = {
-  agents: {
-    metaManager: agent('00'),
-    units: [1, 2, 3].map((u) => ({ unitId: u, manager: agent(`${u}0`), workers: [1, 2, 3].map((x) => agent(`${u}${x}`)) })),
-  },
-};
+const TEAM = STANDARD_IDS;
+const team = standardTeam();
 
 /** Decision 0006: writes go over one control-mode client; nothing a user sees may change. */
 describe('control-mode client for writes (e2e, real tmux)', () => {
@@ -26,17 +21,13 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
   };
   const clients = async () => (await server.ok('list-clients', '-F', '#{client_pid} #{session_name} #{client_control_mode}').catch(() => '')).trim();
 
+  let fixture: ReadyTeam;
   beforeAll(async () => {
-    server = TmuxTestServer.create();
-    t = await createTestApp(server, { MAS_PROMPT_DELAY_MS: '300', MAS_AGENT_LAUNCH_CHECK_MS: '200' });
-    a = (await request(t.http).post('/runs').send(team).expect(201)).body;
-    await waitFor(async () => (await request(t.http).get(`/sessions/${a.sessionId}`)).body.startup?.state === 'ready', 15000);
+    fixture = await startReadyTeam();
+    ({ server, t, session: a } = fixture);
   }, 30000);
 
-  afterAll(async () => {
-    await t.close();
-    await server.stop();
-  });
+  afterAll(() => fixture.close());
 
   it('delivers to 13 agents with one forked client (load-buffer), the rest as lines on one control client', async () => {
     const forks = t.gateway.calls;

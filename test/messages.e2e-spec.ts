@@ -1,17 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createTestApp, type TestApp } from './support/create-test-app';
-import { TmuxTestServer } from './support/tmux-server';
+import type { TestApp } from './support/create-test-app';
+import type { TmuxTestServer } from './support/tmux-server';
+import { type ReadyTeam, startReadyTeam, teamAgent } from './support/team';
 import { waitFor } from './support/wait-for';
-
-const agent = (id: string) => ({ id, prompt: `hello ${id}` });
-const team = {
-  agents: {
-    metaManager: agent('00'),
-    units: [1, 2, 3].map((u) => ({ unitId: u, manager: agent(`${u}0`), workers: [1, 2, 3].map((x) => agent(`${u}${x}`)) })),
-  },
-};
 
 describe('POST /message (e2e, real tmux, recording agents)', () => {
   let server: TmuxTestServer;
@@ -24,17 +17,13 @@ describe('POST /message (e2e, real tmux, recording agents)', () => {
   const markAll = () => (mark = Object.fromEntries(['00', '10', '11', '12', '13', '20', '21', '30'].map((a) => [a, received(a).length])));
   const send = (body: object) => request(t.http).post('/message').send({ session: s.tmuxSession, ...body });
 
+  let fixture: ReadyTeam;
   beforeAll(async () => {
-    server = TmuxTestServer.create();
-    t = await createTestApp(server, { MAS_PROMPT_DELAY_MS: '300', MAS_AGENT_LAUNCH_CHECK_MS: '200' });
-    s = (await request(t.http).post('/runs').send(team).expect(201)).body;
-    await waitFor(async () => (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.state === 'ready', 15000);
+    fixture = await startReadyTeam();
+    ({ server, t, session: s } = fixture);
   }, 30000);
 
-  afterAll(async () => {
-    await t.close();
-    await server.stop();
-  });
+  afterAll(() => fixture.close());
 
   beforeEach(() => markAll());
 
@@ -143,7 +132,7 @@ describe('POST /message (e2e, real tmux, recording agents)', () => {
   });
 
   it('answers 409 SESSION_TERMINATED for a stopped session', async () => {
-    const other = (await request(t.http).post('/runs').send({ agents: { units: [{ unitId: 1, manager: agent('10'), workers: [agent('11')] }] } }).expect(201)).body;
+    const other = (await request(t.http).post('/runs').send({ agents: { units: [{ unitId: 1, manager: teamAgent('10'), workers: [teamAgent('11')] }] } }).expect(201)).body;
     await request(t.http).post(`/sessions/${other.sessionId}/stop`).send({ force: true }).expect(200);
     const res = await request(t.http).post('/message').send({ session: other.tmuxSession, target: 'all', message: 'x' }).expect(409);
     expect(res.body.code).toBe('SESSION_TERMINATED');

@@ -4,15 +4,11 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
+import { standardTeam, teamAgent } from './support/team';
 import { waitFor } from './support/wait-for';
 
-const agent = (id: string) => ({ id, prompt: `prompt for ${id}` });
-const team13 = {
-  agents: {
-    metaManager: agent('00'),
-    units: [1, 2, 3].map((u) => ({ unitId: u, manager: agent(`${u}0`), workers: [1, 2, 3].map((x) => agent(`${u}${x}`)) })),
-  },
-};
+const agent = (id: string) => teamAgent(id, 'prompt for');
+const team13 = standardTeam('prompt for');
 const small = { agents: { units: [{ unitId: 1, manager: agent('10'), workers: [agent('11')] }] } };
 
 describe('runs and lifecycle (e2e, real tmux)', () => {
