@@ -1,5 +1,5 @@
 import { argvBytes, chain, createWindowCommands, escapeArg, MAX_COMMAND_BYTES } from './tmux-args';
-import { packCommands } from './tmux.gateway';
+import { packCommands } from './tmux-args';
 
 describe('tmux-args', () => {
   it.each([

@@ -25,6 +25,24 @@ export function argvBytes(args: string[]): number {
   return args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
 }
 
+/**
+ * Packs command groups into as few invocations as fit the client's command limit (T-40): every tmux
+ * call costs a fork and more as the server grows, and a 13-agent layout fits in two or three.
+ */
+export function packCommands(groups: string[][][]): string[][][] {
+  const out: string[][][] = [];
+  let cur: string[][] = [];
+  for (const g of groups) {
+    if (cur.length && argvBytes(chain([...cur, ...g])) > MAX_COMMAND_BYTES) {
+      out.push(cur);
+      cur = [];
+    }
+    cur = [...cur, ...g];
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 /** Exact session target for a name we created (T-21): `=name` for session commands. */
 export const exactSession = (name: string): string => `=${name}`;
 /** Exact window or pane target: `=name:W` / `=name:W.P` (T-21). */
