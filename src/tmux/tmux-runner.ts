@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { MasConfig } from '../config/mas-config';
+import { childEnv } from './child-env';
 
 export interface RunResult {
   exitCode: number | null;
@@ -44,8 +45,6 @@ export interface TmuxRunner {
 
 const STDOUT_CAP = 4 * 1024 * 1024;
 const STDERR_CAP = 64 * 1024;
-const LOCALE_VARS = ['LANG', 'LC_ALL', 'LC_CTYPE'];
-const BASE_VARS = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TMPDIR', 'TMUX_TMPDIR'];
 
 /**
  * Spawns tmux. The only importer of node:child_process. Every call: `-u` (T-04), `-S <socket>` (T-01),
@@ -168,18 +167,4 @@ export class SpawnTmuxRunner implements TmuxRunner {
 
 function fail(code: string, started: number): RunResult {
   return { exitCode: null, stdout: '', stderr: '', timedOut: false, overflow: false, spawnError: code, durationMs: Date.now() - started };
-}
-
-/** Minimal client environment (contract §7.1): allowlist, UTF-8 locale, passthrough; never MAS_API_*. */
-export function childEnv(cfg: MasConfig): Record<string, string> {
-  const src = cfg.serviceEnv;
-  const env: Record<string, string> = {};
-  for (const k of [...BASE_VARS, ...LOCALE_VARS, ...cfg.agentEnvPassthrough]) {
-    const v = src[k];
-    if (v !== undefined && !k.startsWith('MAS_API_')) env[k] = v;
-  }
-  if (!env.PATH) env.PATH = '/usr/local/bin:/usr/bin:/bin';
-  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
-  if (!/utf-?8/i.test(locale)) env.LC_ALL = 'C.UTF-8';
-  return env;
 }
