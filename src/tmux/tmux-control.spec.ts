@@ -78,6 +78,45 @@ describe(TmuxControlChannel.name, () => {
     spawned[1].exit();
   });
 
+  it("ignores hooks' blocks (flags 0) between replies, and output outside blocks", async () => {
+    const { ch, fake } = await started();
+    const a = ch.run([['send-keys', '-t', '%1', 'Enter']]);
+    await tick();
+    fake.emit('%begin 1 300 0\nhooked\n%end 1 300 0\nattachedhook\n');
+    expect(await Promise.race([a, tick().then(() => 'pending')])).toBe('pending');
+    fake.reply();
+    expect((await a)?.exitCode).toBe(0);
+    ch.close();
+  });
+
+  it('a replaced client that prints a late reply cannot answer the new client\'s line', async () => {
+    const spawned: FakeClient[] = [];
+    const ch = new TmuxControlChannel(() => (spawned.push(new FakeClient()), spawned[spawned.length - 1]), OPTS);
+    const boot = async (first: Promise<unknown>) => {
+      const f = spawned[spawned.length - 1];
+      await tick();
+      f.ack();
+      await tick();
+      f.reply();
+      await tick();
+      return first;
+    };
+    const lost = ch.run([['paste-buffer', '-b', 'b', '-t', '%1']], '$1');
+    await boot(Promise.resolve());
+    spawned[0].exit(); // the first client goes with the paste in flight
+    expect(await lost).toMatchObject({ lost: true });
+    const next = ch.run([['send-keys', '-t', '%2', 'Enter']], '$1');
+    await tick();
+    spawned[1].ack();
+    await tick();
+    spawned[0].reply(false, "can't find pane: %1\n"); // the old client's late answer
+    spawned[1].reply(); // refresh-client
+    await tick();
+    spawned[1].reply();
+    expect((await next)?.exitCode).toBe(0);
+    ch.close();
+  });
+
   it('retire lets lines in flight finish, then closes; writes meanwhile fork', async () => {
     const { ch, fake } = await started();
     const a = ch.run([['send-keys', '-t', '%1', 'Enter']]);

@@ -120,9 +120,11 @@ export class TmuxControlChannel {
     [this.attached, this.attachedName] = [attach, undefined];
     let acked: (ok: boolean) => void = () => undefined;
     const ack = new Promise<boolean>((resolve) => (acked = resolve));
+    // A replaced client may still print a late reply: only the current one feeds the FIFO. Blocks
+    // with flags 0 are the attach acknowledgement (%error: no such session) or hooks' commands.
     const reader = new BlockReader(
-      (b) => (b.fromClient ? this.onBlock(b) : acked(b.ok)), // %error: no such session to attach to
-      (n) => this.onNotification(n),
+      (b) => this.proc === proc && (b.fromClient ? this.onBlock(b) : acked(b.ok)),
+      (n) => this.proc === proc && this.onNotification(n),
     );
     proc.stdout.on('data', (s: string) => reader.push(s));
     const gone = new Promise<boolean>((resolve) => proc.onExit(() => resolve(false)));
@@ -170,18 +172,21 @@ export class TmuxControlChannel {
     });
   }
 
-  /** One timer, for the oldest line: replies come in order, so a later line cannot answer first. */
+  /**
+   * One timer, for the oldest line: replies come in order, so a later line cannot answer first. It
+   * counts from when that line was written, so every line ends within its timeout.
+   */
   private arm(timeoutMs = this.opts.timeoutMs): void {
     clearTimeout(this.timer);
+    const left = Math.max(0, timeoutMs - (Date.now() - this.pending[0].started));
     this.timer = setTimeout(() => {
       this.logger.warn(`control client silent for ${timeoutMs}ms; dropped, lines in flight are unknown`);
       this.disabledUntil = Date.now() + this.opts.cooldownMs;
       this.close({ timedOut: true });
-    }, timeoutMs);
+    }, left);
   }
 
   private onBlock(b: Block): void {
-    if (!b.fromClient) return; // the attach acknowledgement (T-71)
     const head = this.pending[0];
     if (!head) return;
     head.out.push(...b.lines);
