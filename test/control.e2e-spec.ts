@@ -127,6 +127,30 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     await waitFor(() => received(a, '20').endsWith('after stop\r'));
   }, 30000);
 
+  it('a stalled server mid-message: 504, nothing typed twice; once it resumes, writes work again', async () => {
+    const quick = await createTestApp(server, { MAS_WORKSPACE_ROOT: t.workspace, MAS_TMUX_TIMEOUT_MS: '800' });
+    try {
+      await request(quick.http).post('/message').send({ session: a.tmuxSession, target: '21', message: 'warm' }).expect(200);
+      expect(quick.gateway.control!.up).toBe(true);
+      const pid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
+      process.kill(pid, 'SIGSTOP');
+      let stalled: request.Response;
+      try {
+        stalled = await request(quick.http).post('/message').send({ session: a.tmuxSession, target: '21', message: 'stalled' });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      expect(stalled.status).toBe(504);
+      expect(stalled.body.code).toBe('TMUX_TIMEOUT');
+      const res = await request(quick.http).post('/message').send({ session: a.tmuxSession, target: '21', message: 'resumed' }).expect(200);
+      expect(res.body.delivered).toBe(1);
+      await waitFor(() => received(a, '21').endsWith('resumed\r'));
+      expect(received(a, '21').split('stalled').length - 1).toBeLessThanOrEqual(1); // never retried (T-51)
+    } finally {
+      await quick.close();
+    }
+  }, 30000);
+
   it('leaves no control client behind on shutdown, and lets the session count only real clients again', async () => {
     const other = await createTestApp(server, { MAS_WORKSPACE_ROOT: t.workspace });
     let name = '';
