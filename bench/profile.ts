@@ -10,7 +10,8 @@ import { populate } from './populate';
  * `npm run bench:profile`: a CPU profile of the service under one load, summarised as self time
  * per function. PROFILE_N sessions (200), PROFILE_PATH (/sessions?limit=100), PROFILE_C (10),
  * PROFILE_MS (8000), PROFILE_BODY (POST body, optional; `{session}` in the path or body names the first session), PROFILE_LOG (file for the service's debug
- * log, with every tmux call's path and time; optional). Evidence for docs/PERFORMANCE.md.
+ * log, with every tmux call's path and time; optional), PROFILE_NODE_FLAGS (extra node flags, e.g.
+ * `--trace-gc`). Evidence for docs/PERFORMANCE.md.
  */
 const N = Number(process.env.PROFILE_N ?? 200);
 const PATH = process.env.PROFILE_PATH ?? '/sessions?limit=100';
@@ -71,7 +72,8 @@ async function main(): Promise<void> {
   const body = BODY?.replaceAll('{session}', `mas-${ids[0].slice(0, 8)}`);
   const log = process.env.PROFILE_LOG ? openSync(process.env.PROFILE_LOG, 'w') : 'ignore';
   const childEnv = { ...env, ...(process.env.PROFILE_LOG ? { MAS_LOG_LEVEL: 'debug' } : {}) };
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', prof, path.join(root, 'dist', 'main.js')], { env: childEnv, stdio: ['ignore', log, 'inherit'] });
+  const flags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --trace-gc, into the log
+  const child = spawn(process.execPath, [...flags, '--cpu-prof', '--cpu-prof-dir', prof, path.join(root, 'dist', 'main.js')], { env: childEnv, stdio: ['ignore', log, 'inherit'] });
   try {
     for (let i = 0; i < 200 && (await hit(PORT, 'GET', '/health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
     resetConnections();
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
     const cpu0 = cpuMs(child.pid!);
     const r = await load(PORT, body ? 'POST' : 'GET', at, C, MS, body);
     const perReq = (cpuMs(child.pid!) - cpu0) / r.requests;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+    console.log(`RSS after the load: ${rss.toFixed(0)} MB`);
     console.log(`${PATH} c=${C} N=${N}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}, service CPU ${perReq.toFixed(3)} ms/request`);
     resetConnections();
   } finally {
