@@ -30,6 +30,7 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
   afterAll(() => fixture.close());
 
   it('delivers to 13 agents with one forked client (load-buffer), the rest as lines on one control client', async () => {
+    await request(t.http).post('/message').send({ session: a.tmuxSession, target: '00', message: 'the client attaches to type' }).expect(200);
     const forks = t.gateway.calls;
     const starts = t.gateway.control!.starts;
     const res = await request(t.http).post('/message').send({ session: a.tmuxSession, target: 'all', message: 'to everyone' }).expect(200);
@@ -68,8 +69,11 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     // born after that snapshot, which is then past its TTL but young enough to be peeked: the miss
     // must go to a current snapshot, not answer 404
     await new Promise((r) => setTimeout(r, t.cfg.cacheTtlMs + 100));
+    t.gateway.control!.close(); // no client runs: the re-read must not start one here
     const born = await request(t.http).post('/message').send({ session: name, target: '10', message: 'hi' });
     expect(born.body.code).not.toBe('SESSION_NOT_FOUND');
+    // nothing was typed, so no client attached: an attach would count as activity (§5.6)
+    expect((await server.ok('display-message', '-p', '-t', `=${name}:`, '#{session_attached_list}')).trim()).toBe('');
     await request(t.http).get('/sessions').expect(200);
     await server.ok('kill-session', '-t', `=${name}`);
     // killed after this one: the snapshot still says live, the re-read under the lock does not

@@ -78,7 +78,7 @@ describe(TmuxGateway.name, () => {
     function vanishing(runner: ScriptedRunner): FakeControlClient {
       const fake = new FakeControlClient();
       fake.onLine = (line) => {
-        if (line.startsWith('refresh-client')) setImmediate(() => fake.reply());
+        if (line.startsWith('refresh-client') || line.includes("'warm'")) setImmediate(() => fake.reply());
         else setImmediate(() => fake.exit());
       };
       Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
@@ -90,6 +90,7 @@ describe(TmuxGateway.name, () => {
       const runner = new ScriptedRunner(() => ({ stdout: row(1, 0) + '\n' }));
       const fake = vanishing(runner);
       sut = new TmuxGateway(runner, cfg);
+      await sut.pasteMany('warm', [{ paneId: '%1', inMode: false }], '$1'); // a write starts the client
       const tree = await sut.listSession('mas-00000001', true);
       expect(fake.lines.some((l) => l.startsWith("'list-panes'"))).toBe(true);
       expect(tree.sessions).toHaveLength(1);

@@ -74,8 +74,9 @@ export class TmuxGateway implements OnModuleDestroy {
    */
   async listSession(name: string, viaControl = false): Promise<TmuxTree> {
     const args = ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE];
-    // A write's re-read may ride the control client it is about to use (decision 0006).
-    const control = viaControl ? { commands: [args], attach: exactSession(name) } : undefined;
+    // A write's re-read rides a control client that already runs (decision 0006). It never starts
+    // one: an attach counts as session activity (§5.6), so a client attaches only to type.
+    const control = viaControl ? { commands: [args] } : undefined;
     try {
       const r = await this.tmux.read({ args, op: 'list-panes', noServerOk: true, control });
       return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout).tree);
