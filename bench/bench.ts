@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TREE_TEMPLATE } from '../src/tmux/tmux-format';
 import { parseEnv } from '../src/config/parse-env';
 import { resolveAgentCommand } from '../src/runs/session-layout';
@@ -98,7 +99,10 @@ async function main(): Promise<void> {
       resetConnections();
       const body = (await hit(8790, 'GET', `/sessions?limit=100`)).text;
       const bare = await bareFloor(body);
-      const fork = forkFloor();
+      const fork = forkFloor(); // synchronous forks: before the pause monitor starts
+      // The load generator's own longest pause: a stall it sees too (VM steal, GC here) is not the service's.
+      const pause = monitorEventLoopDelay({ resolution: 10 });
+      pause.enable();
       const w1 = await load(8790, 'GET', '/sessions?limit=100', 1, PHASE_MS);
       const w10 = await load(8790, 'GET', '/sessions?limit=100', 10, PHASE_MS);
       const d10 = await load(8790, 'GET', `/sessions/${ids[0]}`, 10, PHASE_MS);
@@ -112,8 +116,9 @@ async function main(): Promise<void> {
       const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
       beyondDelay.push([n, m1.p50 - SUBMIT_DELAY_MS]);
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
+      pause.disable();
       const f = (x: number) => x.toFixed(1);
-      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)}, ${f(bare.p99)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} | ${[w1, w10, d10, c1, c10, m1].reduce((n, r) => n + r.errors, 0)} |`);
+      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)}, ${f(bare.p99)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} | ${[w1, w10, d10, c1, c10, m1].reduce((n, r) => n + r.errors, 0)} | ${(pause.max / 1e6).toFixed(0)} |`);
       console.log(rows[rows.length - 1]);
       if (n === Math.max(...SIZES)) {
         for (let i = 0; i < 10; i++) {
@@ -161,8 +166,8 @@ service's own layout plan, tmux argv and workspace writer (bench/populate.ts)
 (15 panes each: 13 agents running \`cat > /dev/null\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
 keep-alive connections, ${PHASE_MS} ms per phase. Times are milliseconds (p50 / p99); floors were measured in the same run.
 
-| N | fork floor: one \`list-panes -a\` | bare Node floor c=10: req/s, p99 | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB | errors |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| N | fork floor: one \`list-panes -a\` | bare Node floor c=10: req/s, p99 | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB | errors | load generator's longest pause |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ## Targets (issue 6)
@@ -170,7 +175,8 @@ ${rows.join('\n')}
 ${targets.join('\n')}
 
 "Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once (counted through a wrapper
-script run by a separate service; the cold latencies come from a service running tmux directly). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms).
+script run by a separate service; the cold latencies come from a service running tmux directly). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms). The last column is the load generator's own longest
+event-loop pause during the row: a stall it sees as well (VM steal time, its own GC) was not the service's.
 `;
   // Everything after the marker is written by people (profiles, analysis) and survives a re-run.
   const file = path.join(root, 'docs', 'PERFORMANCE.md');
