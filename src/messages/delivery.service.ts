@@ -59,16 +59,21 @@ export class DeliveryService {
     }
   }
 
-  /** Step 3 for a load that was never used (no deliverable target, or the request failed). */
+  /**
+   * Step 3 for a load that was never used (no deliverable target, or the request failed), and for
+   * one that failed: a load that timed out may still have run (T-51). "No buffer" counts as done.
+   */
   discard(loaded: Promise<Loaded>): void {
-    void loaded.then((l) => (l.failure ? undefined : this.tmux.deleteBuffer(l.buffer))).catch((e) => this.logger.warn(`unused buffer not deleted: ${String(e)}`));
+    void loaded.then((l) => this.tmux.deleteBuffer(l.buffer)).catch((e) => this.logger.warn(`buffer not deleted: ${String(e)}`));
   }
 
   /** `session` (the `$id` the panes belong to) is where a control client attaches if none runs. */
   async deliver(targets: DeliveryTarget[], text: string | Promise<Loaded>, execute: boolean, session?: string): Promise<Receipt[]> {
     const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
-    const { buffer, failure } = await (typeof text === 'string' ? this.load(text) : text);
+    const loading = typeof text === 'string' ? this.load(text) : text;
+    const { buffer, failure } = await loading;
     if (failure) {
+      this.discard(loading);
       if (isTimeout(failure)) throw TmuxError.timeout('load-buffer', 'none');
       for (const r of receipts.values()) Object.assign(r, { status: 'failed', reason: 'TMUX_ERROR' });
       return [...receipts.values()];
