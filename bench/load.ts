@@ -11,8 +11,9 @@ export interface LoadResult {
 let agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /**
- * Drops pooled connections: after a long pause (building sessions) the server's 5 s keep-alive
- * timeout closes them, and reusing one races with that close (ECONNRESET).
+ * Drops pooled connections: after a long pause (building 150 sessions can take longer than
+ * Fastify's 72 s keep-alive timeout) the server closes them, and reusing one races with that close
+ * (ECONNRESET).
  */
 export function resetConnections(): void {
   agent.destroy();
