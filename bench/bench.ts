@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { TREE_TEMPLATE } from '../src/tmux/tmux-format';
 import { parseEnv } from '../src/config/parse-env';
 import { resolveAgentCommand } from '../src/runs/session-layout';
 import { hit, load, resetConnections, type LoadResult } from './load';
+import { measureMessage, measureRead, type Row, tables } from './matrix';
 import { populate } from './populate';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,50,200').split(',').map(Number);
@@ -37,9 +38,13 @@ const baseEnv: Record<string, string> = {
   MAS_RATE_LIMIT_RUNS: '1000000', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000',
 };
 
+/** BENCH_LOG=<dir> keeps each service's debug log there (every tmux call and its time), to explain a stall. */
 function startService(port: number, extra: Record<string, string>): ChildProcess {
-  const env = { ...baseEnv, MAS_API_PORT: String(port), ...extra };
-  return spawn(process.execPath, [path.join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const logDir = process.env.BENCH_LOG;
+  const env = { ...baseEnv, MAS_API_PORT: String(port), ...(logDir ? { MAS_LOG_LEVEL: 'debug' } : {}), ...extra };
+  const out = logDir ? openSync(path.join(logDir, `service-${port}.log`), 'w') : 'ignore';
+  const prof = logDir && port === 8790 ? ['--cpu-prof', '--cpu-prof-dir', logDir] : []; // the warm service, for a stall
+  return spawn(process.execPath, [...prof, path.join(root, 'dist', 'main.js')], { env, stdio: ['ignore', out, 'inherit'] });
 }
 
 async function waitUp(port: number): Promise<void> {
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   // counting goes through a wrapper script, which adds an `sh` fork: a separate service, so the
   // cold latencies above are measured against the real binary
   const counted = startService(8794, { MAS_CACHE_TTL_MS: '0', MAS_TMUX_BIN: wrapper });
-  const rows: string[] = [];
+  const rows: Row[] = [];
   const targets: string[] = [];
   const runsLat: number[] = [];
   const coldRatios: [number, number][] = [];
@@ -103,23 +108,18 @@ async function main(): Promise<void> {
       // The load generator's own longest pause: a stall it sees too (VM steal, GC here) is not the service's.
       const pause = monitorEventLoopDelay({ resolution: 10 });
       pause.enable();
-      const w1 = await load(8790, 'GET', '/sessions?limit=100', 1, PHASE_MS);
-      const w10 = await load(8790, 'GET', '/sessions?limit=100', 10, PHASE_MS);
-      const d10 = await load(8790, 'GET', `/sessions/${ids[0]}`, 10, PHASE_MS);
-      const s0 = spawns();
-      const counting = await load(8794, 'GET', '/sessions?limit=100', 1, PHASE_MS, undefined, 20);
-      const perReq = (spawns() - s0) / counting.requests;
-      const c1 = await load(8791, 'GET', '/sessions?limit=100', 1, PHASE_MS);
-      coldRatios.push([n, c1.p50 / fork]);
-      const c10 = await load(8791, 'GET', '/sessions?limit=100', 10, PHASE_MS);
-      const msg = JSON.stringify({ session: `mas-${ids[0].slice(0, 8)}`, target: 'all', message: 'x'.repeat(10 * 1024) });
-      const m1 = await load(8790, 'POST', '/message', 1, PHASE_MS, msg, 6);
-      beyondDelay.push([n, m1.p50 - SUBMIT_DELAY_MS]);
+      const list = await measureRead('/sessions?limit=100', PHASE_MS, spawns);
+      coldRatios.push([n, list.cold1.p50 / fork]);
+      const detail = await measureRead(`/sessions/${ids[0]}`, PHASE_MS, spawns);
+      const message = await measureMessage(ids.map((id) => `mas-${id.slice(0, 8)}`), PHASE_MS, spawns);
+      beyondDelay.push([n, message.warm1.p50 - SUBMIT_DELAY_MS]);
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
       pause.disable();
       const f = (x: number) => x.toFixed(1);
-      rows.push(`| ${n} | ${f(fork)} | ${f(bare.rps)}, ${f(bare.p99)} | ${f(w1.p50)} / ${f(w1.p99)} | ${f(w10.p50)} / ${f(w10.p99)} | ${f(w10.rps)} (${f((100 * w10.rps) / bare.rps)} %) | ${f(d10.p50)} / ${f(d10.p99)} | ${f(c1.p50)} / ${f(c1.p99)} (${f(c1.p50 / fork)}×) | ${f(c10.p50)} / ${f(c10.p99)} | ${perReq.toFixed(2)} | ${f(m1.p50)} / ${f(m1.p99)} | ${rss.toFixed(0)} | ${[w1, w10, d10, c1, c10, m1].reduce((n, r) => n + r.errors, 0)} | ${(pause.max / 1e6).toFixed(0)} |`);
-      console.log(rows[rows.length - 1]);
+      rows.push({ n, fork, bare, list, detail, message, rss, pauseMs: pause.max / 1e6 });
+      console.log(`N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms, message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`);
+      const w10 = list.warm10;
+      const perReq = list.spawns;
       if (n === Math.max(...SIZES)) {
         for (let i = 0; i < 10; i++) {
           const r = await hit(8790, 'POST', '/runs', team);
@@ -166,17 +166,16 @@ service's own layout plan, tmux argv and workspace writer (bench/populate.ts)
 (15 panes each: 13 agents running \`cat > /dev/null\`, plus the shell and monitor windows). Load comes from a closed loop in the bench process over
 keep-alive connections, ${PHASE_MS} ms per phase. Times are milliseconds (p50 / p99); floors were measured in the same run.
 
-| N | fork floor: one \`list-panes -a\` | bare Node floor c=10: req/s, p99 | warm list c=1 | warm list c=10 | warm list req/s c=10 (of floor) | warm detail c=10 | cold list c=1 (× fork floor) | cold list c=10 | tmux spawns per cold list | message 10 KB → 13 agents | RSS MB | errors | load generator's longest pause |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-${rows.join('\n')}
+${tables(rows)}
 
 ## Targets (issue 6)
 
 ${targets.join('\n')}
 
-"Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once (counted through a wrapper
-script run by a separate service; the cold latencies come from a service running tmux directly). The message figure includes the configured submit delay (${SUBMIT_DELAY_MS} ms). The last column is the load generator's own longest
-event-loop pause during the row: a stall it sees as well (VM steal time, its own GC) was not the service's.
+"Warm" is the default 2 s snapshot cache; "cold" is \`MAS_CACHE_TTL_MS=0\`, where every listing forks tmux once. Spawns are counted through a wrapper
+script run by a separate service; the cold latencies come from a service running tmux directly. Message figures include the configured submit
+delay (${SUBMIT_DELAY_MS} ms). The load generator's longest pause is its own event-loop stall during the row: a stall it sees as well (VM steal
+time, its own GC) was not the service's.
 `;
   // Everything after the marker is written by people (profiles, analysis) and survives a re-run.
   const file = path.join(root, 'docs', 'PERFORMANCE.md');

@@ -38,14 +38,15 @@ export function hit(port: number, method: string, path: string, body?: string): 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
 /** Closed-loop load: `concurrency` clients, each sending as soon as the last answer arrived. */
-export async function load(port: number, method: string, path: string, concurrency: number, durationMs: number, body?: string, maxRequests = Infinity): Promise<LoadResult> {
+export async function load(port: number, method: string, path: string, concurrency: number, durationMs: number, body?: string | ((client: number) => string), maxRequests = Infinity): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
   const deadline = Date.now() + durationMs;
   const started = Date.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: concurrency }, async (_, client) => {
+    const payload = typeof body === 'function' ? body(client) : body; // e.g. one session per client
     while (Date.now() < deadline && lat.length < maxRequests) {
-      const r = await hit(port, method, path, body);
+      const r = await hit(port, method, path, payload);
       if (r.status >= 400 || r.status === 0) errors++;
       lat.push(r.ms);
     }
