@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError } from './config/mas-config';
 import { parseEnv } from './config/parse-env';
+import { watchEventLoop } from './common/loop-monitor';
 import { createHttpAdapter } from './http-adapter';
 
 async function bootstrap(): Promise<void> {
@@ -32,6 +33,7 @@ async function bootstrap(): Promise<void> {
     process.once(sig, () => setTimeout(() => process.exit(0), 10_000).unref());
   }
   await app.listen(cfg.port, cfg.host);
+  watchEventLoop();
   new Logger('Main').log(`MAS API listening on http://${cfg.host}:${cfg.port} (workspace ${cfg.workspaceRoot}, tmux socket ${cfg.tmuxSocket})`);
 }
 

@@ -108,6 +108,8 @@ export class TmuxCalls {
       r = await this.runner.run(c.args, c.opts);
     } else if (r.lost) r = { ...r, timedOut: true }; // written, never answered: may have run (T-51)
     this.logger.debug(`${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
+    // spawn() is synchronous: a slow fork holds every request of this process, so it is worth a warning
+    if ((r.spawnMs ?? 0) > 250) this.logger.warn(`${c.op}: spawning the tmux client held the event loop for ${r.spawnMs}ms`);
     if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
     if (c.noServerOk && isNoServer(r)) return r;
     throw classifyTmuxFailure(r, c.op, c.write);

@@ -12,6 +12,8 @@ export interface RunResult {
   overflow: boolean;
   /** Spawn error code (ENOENT, EACCES, E2BIG...), when the binary never ran. */
   spawnError?: string;
+  /** How long the synchronous spawn call held the event loop (fork and exec of the client). */
+  spawnMs?: number;
   /** Control channel only: the line was written and the client went away unanswered (outcome unknown). */
   lost?: boolean;
   durationMs: number;
@@ -76,6 +78,7 @@ export class SpawnTmuxRunner implements TmuxRunner {
         resolve(fail((e as NodeJS.ErrnoException).code ?? 'ESPAWN', started));
         return;
       }
+      const spawnMs = Date.now() - started;
       this.live.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -121,6 +124,7 @@ export class SpawnTmuxRunner implements TmuxRunner {
           overflow,
           spawnError,
           durationMs: Date.now() - started,
+          spawnMs,
         });
       });
     });
