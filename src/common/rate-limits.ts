@@ -3,6 +3,7 @@ import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { MasConfig } from '../config/mas-config';
 import { pathOf } from './request-hooks';
+import { WindowThrottlerStorage } from './window-throttler-storage';
 
 /** Which budget a request draws from (contract R10). */
 export function budgetOf(req: Pick<FastifyRequest, 'method' | 'url'>): 'runs' | 'message' | 'lifecycle' | 'other' | 'exempt' {
@@ -17,17 +18,20 @@ export function budgetOf(req: Pick<FastifyRequest, 'method' | 'url'>): 'runs' | 
 /** Per-client limits per minute, one throttler whose limit depends on the route (R10). */
 export function throttlerOptions(cfg: MasConfig): ThrottlerModuleOptions {
   const req = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>();
-  return [
-    {
-      name: 'default',
-      ttl: 60_000,
-      limit: (ctx: ExecutionContext) => {
-        const b = budgetOf(req(ctx));
-        return b === 'exempt' ? Number.MAX_SAFE_INTEGER : cfg.rateLimits[b];
+  return {
+    storage: new WindowThrottlerStorage(),
+    throttlers: [
+      {
+        name: 'default',
+        ttl: 60_000,
+        limit: (ctx: ExecutionContext) => {
+          const b = budgetOf(req(ctx));
+          return b === 'exempt' ? Number.MAX_SAFE_INTEGER : cfg.rateLimits[b];
+        },
+        skipIf: (ctx: ExecutionContext) => budgetOf(req(ctx)) === 'exempt',
+        // one bucket per client and budget, so reads never eat the write budget
+        getTracker: (r: Record<string, unknown>) => `${String(r.ip)}:${budgetOf(r as unknown as FastifyRequest)}`,
       },
-      skipIf: (ctx: ExecutionContext) => budgetOf(req(ctx)) === 'exempt',
-      // one bucket per client and budget, so reads never eat the write budget
-      getTracker: (r: Record<string, unknown>) => `${String(r.ip)}:${budgetOf(r as unknown as FastifyRequest)}`,
-    },
-  ];
+    ],
+  };
 }
