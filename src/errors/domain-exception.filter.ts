@@ -54,6 +54,8 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (err && status !== 500) {
       body = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
       if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
+      // the throttler guard has set the seconds left in the client's window; 60 only as a fallback
+      if (status === 429 && !res.hasHeader('retry-after')) res.header('retry-after', '60');
       if (status >= 500) this.logger.warn(`${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`);
     } else {
       status = 500;
@@ -70,7 +72,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const s = exception.getStatus();
       if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');
-      if (s === 429) return new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, 60);
+      if (s === 429) return new RequestRejectedError('RATE_LIMITED', 'Too many requests');
       if (s === 413) return tooLarge();
     }
     return fastifyError(exception);
