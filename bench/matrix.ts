@@ -9,7 +9,7 @@ export interface Row {
   bare: LoadResult;
   list: Cells;
   detail: Cells;
-  message: { warm1: LoadResult; warm10: LoadResult; cold1: LoadResult; spawns: number };
+  message: { warm1: LoadResult; warm10: LoadResult; cold1: LoadResult; cold10: LoadResult; spawns: number };
   rss: number;
   pauseMs: number;
 }
@@ -47,9 +47,10 @@ export async function measureMessage(sessions: string[], phaseMs: number, spawns
   const warm1 = await load(PORTS.warm, 'POST', '/message', 1, phaseMs, body, 6);
   const warm10 = await load(PORTS.warm, 'POST', '/message', 10, phaseMs, body, 40);
   const cold1 = await load(PORTS.cold, 'POST', '/message', 1, phaseMs, body, 6);
+  const cold10 = await load(PORTS.cold, 'POST', '/message', 10, phaseMs, body, 40);
   const s0 = spawns();
   const counting = await load(PORTS.counted, 'POST', '/message', 1, phaseMs, body, 4);
-  return { warm1, warm10, cold1, spawns: (spawns() - s0) / counting.requests };
+  return { warm1, warm10, cold1, cold10, spawns: (spawns() - s0) / counting.requests };
 }
 
 const f = (x: number) => x.toFixed(1);
@@ -57,7 +58,7 @@ const cell = (r: LoadResult) => `${f(r.p50)} / ${f(r.p99)} (${r.rps.toFixed(0)}/
 
 /** The report's tables, one per endpoint, in milliseconds: p50 / p99 (requests/s). */
 export function tables(rows: Row[]): string {
-  const errors = (r: Row) => [r.list, r.detail].flatMap((c) => [c.warm1, c.warm10, c.cold1, c.cold10]).concat([r.message.warm1, r.message.warm10, r.message.cold1]).reduce((n, x) => n + x.errors, 0);
+  const errors = (r: Row) => [r.list, r.detail, r.message].flatMap((c) => [c.warm1, c.warm10, c.cold1, c.cold10]).reduce((n, x) => n + x.errors, 0);
   const read = (title: string, pick: (r: Row) => Cells, extra: (r: Row) => string = () => '') => `### ${title}
 
 | N | warm c=1 | warm c=10 | cold c=1 | cold c=10 | tmux spawns per cold request |
@@ -75,7 +76,7 @@ ${read('`GET /sessions/:id`', (r) => r.detail)}
 
 ### \`POST /message\`, 10 KB to 13 agents (includes the submit delay)
 
-| N | warm c=1 | warm c=10 (client i → session i mod N) | cold c=1 | tmux spawns per message, cold |
-|---|---|---|---|---|
-${rows.map((r) => `| ${r.n} | ${cell(r.message.warm1)} | ${cell(r.message.warm10)} | ${cell(r.message.cold1)} | ${r.message.spawns.toFixed(2)} |`).join('\n')}`;
+| N | warm c=1 | warm c=10 (client i → session i mod N) | cold c=1 | cold c=10 | tmux spawns per message, cold |
+|---|---|---|---|---|---|
+${rows.map((r) => `| ${r.n} | ${cell(r.message.warm1)} | ${cell(r.message.warm10)} | ${cell(r.message.cold1)} | ${cell(r.message.cold10)} | ${r.message.spawns.toFixed(2)} |`).join('\n')}`;
 }
