@@ -92,6 +92,8 @@ export class TmuxCalls {
       } catch (e) {
         if ((e as { code?: string }).code === 'EOPENBREAKER') throw TmuxError.unavailable('breaker_open', this.retryAfterSeconds());
         if ((e as { code?: string }).code === 'ETIMEDOUT') throw TmuxError.timeout(c.op, c.write ? 'unknown' : 'none');
+        // the service is shutting down (R12): a request still in flight gets 503, never a 500
+        if ((e as { code?: string }).code === 'ESHUTDOWN') throw TmuxError.unavailable('transient', 1, { op: c.op, reason: 'shutting_down' });
         throw e;
       }
     };

@@ -66,6 +66,14 @@ describe(TmuxGateway.name, () => {
     expect(runner.calls[0]).toEqual(['copy-mode', '-q', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%7', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%9']);
   });
 
+  it('after shutdown, a call still in flight answers TMUX_UNAVAILABLE, never a bare error (R12)', async () => {
+    const runner = new ScriptedRunner(() => ({}));
+    sut = new TmuxGateway(runner);
+    sut.onModuleDestroy();
+    await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'transient' } });
+    expect(runner.calls).toHaveLength(0);
+  });
+
   it('refuses keys outside the allowlist without calling tmux (T-33)', async () => {
     const runner = new ScriptedRunner(() => ({}));
     sut = new TmuxGateway(runner);
