@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { TmuxError } from '../errors/mas-error';
 import { FS, RS, TREE_FIELDS } from './tmux-format';
 import { FakeControlClient } from '../../test/support/fake-control-client';
@@ -72,6 +73,21 @@ describe(TmuxGateway.name, () => {
     sut.onModuleDestroy();
     await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'transient' } });
     expect(runner.calls).toHaveLength(0);
+  });
+
+  it('warns when spawning a client held the event loop, and only then', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      let spawnMs = 5;
+      sut = new TmuxGateway(new ScriptedRunner(() => ({ spawnMs })));
+      await sut.listTree();
+      expect(warn).not.toHaveBeenCalled();
+      spawnMs = 400;
+      await sut.listTree();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('held the event loop for 400ms'));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('refuses keys outside the allowlist without calling tmux (T-33)', async () => {
