@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT } from '../common/body-parser';
-import { MasError, RequestRejectedError, ValidationError } from './mas-error';
+import { MasError, publicTmuxError, RequestRejectedError, ValidationError } from './mas-error';
 
 /** The one table from wire code to HTTP status (contract §3.2). */
 const STATUS: Record<string, number> = {
@@ -20,6 +20,7 @@ const STATUS: Record<string, number> = {
   SESSION_STARTING: 409,
   AGENT_NOT_RUNNING: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
+  SESSION_NAME_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_RESTORABLE: 422,
@@ -68,7 +69,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
   }
 
   private toMasError(exception: unknown): MasError | undefined {
-    if (exception instanceof MasError) return exception;
+    if (exception instanceof MasError) return publicTmuxError(exception);
     if (exception instanceof HttpException) {
       const s = exception.getStatus();
       if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');

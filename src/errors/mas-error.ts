@@ -60,7 +60,8 @@ export class ConflictError extends MasError {
       | 'RESTORE_IN_PROGRESS'
       | 'SESSION_STARTING'
       | 'AGENT_NOT_RUNNING'
-      | 'IDEMPOTENCY_KEY_REUSED',
+      | 'IDEMPOTENCY_KEY_REUSED'
+      | 'SESSION_NAME_TAKEN',
     message: string,
     details?: Details,
     retryAfter?: number,
@@ -122,16 +123,29 @@ export class InternalError extends MasError {
   }
 }
 
-/** tmux answered "not found" for a target we took from a snapshot: the object went away meanwhile. */
+/**
+ * tmux answered "not found" for a target we took from a snapshot: the object went away meanwhile.
+ * Callers that expect it handle it; one that reaches a client is 502 `session_vanished` (A1, R14).
+ */
 export class TmuxGoneError extends MasError {
   constructor(readonly internal?: Details) {
     super('TMUX_GONE', 'tmux object no longer exists');
   }
 }
 
-/** tmux answered "duplicate session": the caller redraws the id (§7.2). */
+/**
+ * tmux answered "duplicate session": /runs redraws the id, restore answers 409 SESSION_NAME_TAKEN
+ * (A1); nothing was created in tmux.
+ */
 export class TmuxDuplicateError extends MasError {
   constructor() {
     super('TMUX_DUPLICATE', 'tmux session name already taken');
   }
+}
+
+/** What a TMUX_GONE or TMUX_DUPLICATE that no caller handled means to a client (A1, R14). */
+export function publicTmuxError(e: MasError): MasError {
+  if (e instanceof TmuxGoneError) return new TmuxError('TMUX_ERROR', 'The tmux session vanished during the operation', { reason: 'session_vanished' }, undefined, e.internal);
+  if (e instanceof TmuxDuplicateError) return new ConflictError('SESSION_NAME_TAKEN', 'The tmux session name is held by another session', {});
+  return e;
 }

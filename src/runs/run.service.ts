@@ -3,15 +3,19 @@ import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hashKey } from '../common/idempotency.service';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { MasError, TmuxError } from '../errors/mas-error';
+import { MasError, TmuxDuplicateError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../sessions/session.mapper';
 import { SessionService } from '../sessions/session.service';
 import type { KnownSession } from '../sessions/snapshot';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
-import { parseRunRequest } from './run-request';
+import { parseRunRequest, type RunRequest } from './run-request';
 import { planLayout, resolveAgentCommand } from './session-layout';
+import { unsafeSlots } from './slot-dirs';
 import { StartupJob } from './startup.job';
+import { rollbackTmux } from './rollback';
+
+const DRAWS = 8;
 
 /** POST /runs: the synchronous phase of contract §4.9; prompts go to the background job. */
 @Injectable()
@@ -38,31 +42,54 @@ export class RunService {
     if (existing) return this.response(existing);
     await this.writer.checkWritable();
     const agentPath = resolveAgentCommand(this.cfg);
-    const id = this.drawId(new Set(live.map((s) => s.name)), dirs);
+    const names = new Set(live.map((s) => s.name));
+    const shorts = new Set(dirs.map((d) => d.slice(0, 8)));
+    // A v4 UUID from a cryptographic source, redrawn while its short id or name is taken, or when
+    // tmux reports the name taken after all (A1: a session planted meanwhile); 8 draws in all.
+    for (let draw = 0; draw < DRAWS; draw++) {
+      const id = randomUUID();
+      const name = `mas-${id.slice(0, 8)}`;
+      if (existsSync(this.sessions.sessionDir(id)) || names.has(name) || shorts.has(id.slice(0, 8))) continue;
+      const k = await this.attempt(id, req, agentPath, keyHash);
+      if (k) {
+        this.logger.log(`created ${k.tmuxName} with ${req.roster.length} agents in ${Date.now() - t0}ms`);
+        return this.response(k);
+      }
+      names.add(name);
+    }
+    throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', { reason: 'id_exhausted' });
+  }
+
+  /** Steps 3–6 of §4.9 for one drawn id; undefined when tmux says the name is taken (redraw). */
+  private async attempt(id: string, req: RunRequest, agentPath: string, keyHash?: string): Promise<KnownSession | undefined> {
     const state = this.sessions.state;
+    const sessionDir = this.sessions.sessionDir(id);
+    const created: { id?: string } = {};
+    let tmuxTried = false;
     state.hidden.add(id);
-    const plan = planLayout(this.cfg, {
-      id, sessionDir: this.sessions.sessionDir(id), roster: req.roster,
-      agentArgv: [agentPath, ...this.cfg.agentCommand.slice(1)],
-      tags: { '@mas_session_id': id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api', ...(keyHash ? { '@mas_request_id': keyHash } : {}) },
-    });
-    let tmuxStarted = false;
     try {
       await this.writer.create({ id, agents: req.roster, config: req.config, requestKeyHash: keyHash, createdAt: new Date() });
-      tmuxStarted = true;
-      const listed = await this.tmux.createSession(plan);
+      const plan = planLayout(this.cfg, {
+        id, sessionDir, roster: req.roster, unsafe: await unsafeSlots(sessionDir, req.roster),
+        agentArgv: [agentPath, ...this.cfg.agentCommand.slice(1)],
+        tags: { '@mas_session_id': id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api', ...(keyHash ? { '@mas_request_id': keyHash } : {}) },
+      });
+      tmuxTried = true;
+      const listed = await this.tmux.createSession(plan, created);
       state.hidden.delete(id);
       const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name }, listed);
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
       if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
       this.sessions.invalidate();
       this.startup.start(k, req.prompts);
-      this.logger.log(`created ${k.tmuxName} with ${req.roster.length} agents in ${Date.now() - t0}ms`);
-      return this.response(k);
+      return k;
     } catch (e) {
       state.hidden.delete(id);
-      await this.rollback(id, plan.name, tmuxStarted);
-      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('create', 'rolled_back');
+      const duplicate = e instanceof TmuxDuplicateError && !created.id;
+      const complete = await this.rollback(id, tmuxTried && !duplicate, created.id);
+      if (duplicate) return undefined;
+      // A11: rolled_back only when the rollback itself completed
+      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('create', complete ? 'rolled_back' : 'unknown');
       throw e;
     } finally {
       state.hidden.delete(id);
@@ -78,22 +105,14 @@ export class RunService {
     };
   }
 
-  /** A v4 UUID from a cryptographic source, redrawn while its short id or name is taken (§4.9 step 2). */
-  private drawId(names: Set<string>, dirs: string[]): string {
-    const shorts = new Set(dirs.map((d) => d.slice(0, 8)));
-    for (let i = 0; i < 8; i++) {
-      const id = randomUUID();
-      const short = id.slice(0, 8);
-      if (existsSync(this.sessions.sessionDir(id)) || names.has(`mas-${short}`) || shorts.has(short)) continue;
-      return id;
-    }
-    throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', { reason: 'id_exhausted' });
-  }
-
-  /** Nothing partial remains (R13): tmux session, index entry, directory. */
-  private async rollback(id: string, name: string, tmuxStarted: boolean): Promise<void> {
-    if (tmuxStarted) await this.tmux.killSession(`=${name}`).catch((e) => this.logger.error(`rollback: kill ${name} failed: ${String(e)}`));
-    await this.writer.remove(id).catch((e) => this.logger.error(`rollback: remove ${id} failed: ${String(e)}`));
+  /** Nothing partial remains (R13): our own tmux session (by id, A1), index entry, directory. True when all of it went. */
+  private async rollback(id: string, tmuxTried: boolean, createdId: string | undefined): Promise<boolean> {
+    let complete = !tmuxTried || (await rollbackTmux(this.tmux, id, createdId, this.logger));
+    await this.writer.remove(id).catch((e) => {
+      complete = false;
+      this.logger.error(`rollback: remove ${id} failed: ${String(e)}`);
+    });
     this.sessions.invalidate();
+    return complete;
   }
 }

@@ -34,6 +34,8 @@ export interface LayoutInput {
   roster: string[];
   /** Absolute agent path plus arguments; absent → idle shells in roster slots (restore without agents). */
   agentArgv?: string[];
+  /** Slots whose directory failed the A3 check: an idle shell tagged `@mas_agent_unsafe` instead. */
+  unsafe?: Set<string>;
   tags: Record<string, string>;
 }
 
@@ -59,6 +61,7 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   const idle = (): PanePlan => ({ launched: false, cwd: dir, env: {} });
   const slot = (id: string): PanePlan => {
     if (!input.roster.includes(id)) return idle();
+    if (input.unsafe?.has(id)) return { agentId: id, launched: false, unsafe: true, cwd: dir, env: {} };
     const agentDir = path.join(unitDir, id);
     const env = { MAS_AGENT_ID: id, MAS_AGENT_ROLE: roleOf(id), MAS_UNIT_ID: String(unitOf(id)), MAS_AGENT_DIR: agentDir };
     return { agentId: id, launched: Boolean(input.agentArgv), cwd: agentDir, env, command: input.agentArgv };

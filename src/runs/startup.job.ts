@@ -4,6 +4,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError } from '../errors/mas-error';
 import { DeliveryService } from '../messages/delivery.service';
 import { SessionService } from '../sessions/session.service';
+import type { AgentView } from '../sessions/agent-status';
 import type { KnownSession } from '../sessions/snapshot';
 import type { StartupView } from '../sessions/startup';
 
@@ -37,23 +38,38 @@ export class StartupJob implements OnApplicationShutdown {
       prompts: k.roster.map((agentId) => ({ agentId, state: 'pending' })),
       cancel: () => {
         cancelled = true;
-        if (view.state === 'starting') this.finish(view, 'cancelled');
+        if (view.state !== 'starting') return;
+        for (const p of view.prompts) if (p.state === 'pending') p.state = 'cancelled'; // A2
+        this.finish(view, 'cancelled');
       },
     };
     this.sessions.state.startups.set(k.id, view);
     const deadline = Date.now() + JOB_LIMIT_MS;
-    void this.run(k, prompts, view, () => cancelled || Date.now() > deadline).catch((e) => {
-      this.logger.error(`startup of ${k.tmuxName} failed: ${String(e)}`);
-      if (view.state === 'starting') this.finish(view, 'failed');
-    });
+    const expired = () => Date.now() > deadline;
+    void this.run(k, prompts, view, () => cancelled || expired())
+      .then(() => {
+        if (view.state !== 'starting') return;
+        // the job's 5 minutes ran out: what was not typed is failed, never typed later (§4.9)
+        for (const p of view.prompts) if (p.state === 'pending') Object.assign(p, { state: 'failed', reason: 'STARTUP_TIMEOUT' });
+        this.finishByOutcome(view);
+      })
+      .catch((e) => {
+        this.logger.error(`startup of ${k.tmuxName} failed: ${String(e)}`);
+        if (view.state === 'starting') this.finish(view, 'failed');
+      });
   }
 
+  /**
+   * Every await may end with the job cancelled (stop, forced restore): it checks before touching a
+   * prompt and after every lock acquisition, so nothing is typed into a session restored meanwhile (A2).
+   */
   private async run(k: KnownSession, prompts: Map<string, string>, view: StartupView, stop: () => boolean): Promise<void> {
     const id = k.id;
     const launchedAt = Date.now();
     await sleep(this.cfg.agentLaunchCheckMs);
     if (stop()) return;
     const checked = await this.agentsOf(k);
+    if (stop()) return;
     for (const p of view.prompts) {
       if (checked?.get(p.agentId)?.status !== 'running') Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
@@ -62,25 +78,33 @@ export class StartupJob implements OnApplicationShutdown {
       if (stop()) return;
       if (p.state !== 'pending') continue;
       await this.sessions.state.withLock(id, async () => {
+        if (stop()) return;
         const a = (await this.agentsOf(k))?.get(p.agentId);
+        if (stop()) return;
         if (!a || a.status !== 'running' || !a.paneId) return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
-        const text = prompts.get(p.agentId)!;
-        const target = { agentId: a.agentId, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
-        try {
-          const [r] = await this.delivery.deliver([target], text, true, k.tmux?.id);
-          if (r.status === 'delivered') {
-            p.state = 'delivered';
-            // §7.6 step 5 applies to prompts too; it queues behind this job on the session lock.
-            if (this.cfg.sendEof) void this.sessions.state.withLock(id, () => this.delivery.sendEof([target])).catch(() => undefined);
-          }
-          else Object.assign(p, { state: r.status === 'unknown' ? 'unknown' : 'failed', reason: r.reason ?? 'TMUX_ERROR' });
-        } catch (e) {
-          Object.assign(p, { state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
-        }
-        this.logger.log(`prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`);
+        await this.type(k, id, p, a, prompts.get(p.agentId)!);
       });
     }
-    if (stop()) return;
+    if (!stop()) this.finishByOutcome(view);
+  }
+
+  /** One prompt, with the delivery of §7.6; its outcome is recorded even if the job is cancelled meanwhile. */
+  private async type(k: KnownSession, id: string, p: StartupView['prompts'][number], a: AgentView, text: string): Promise<void> {
+    const target = { agentId: a.agentId, paneId: a.paneId!, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
+    try {
+      const [r] = await this.delivery.deliver([target], text, true, k.tmux?.id);
+      if (r.status === 'delivered') {
+        p.state = 'delivered';
+        // §7.6 step 5 applies to prompts too; it queues behind this job on the session lock.
+        if (this.cfg.sendEof) void this.sessions.state.withLock(id, () => this.delivery.sendEof([target])).catch(() => undefined);
+      } else Object.assign(p, { state: r.status === 'unknown' ? 'unknown' : 'failed', reason: r.reason ?? 'TMUX_ERROR' });
+    } catch (e) {
+      Object.assign(p, { state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+    }
+    this.logger.log(`prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`);
+  }
+
+  private finishByOutcome(view: StartupView): void {
     const delivered = view.prompts.filter((p) => p.state === 'delivered').length;
     this.finish(view, delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed');
   }

@@ -56,6 +56,7 @@ export function configIds(config: Record<string, unknown> | undefined): string[]
 export function agentView(agentId: string, loc: Located | undefined, live: boolean, processNames: Set<string>): AgentView {
   if (!live || !loc) return view(agentId, undefined, 'stopped', live ? 'pane_missing' : 'session_terminated', null);
   const pane = loc.pane;
+  if (pane.unsafe) return view(agentId, loc, 'error', 'unsafe_dir', null); // A3: an idle shell, never the agent
   if (pane.dead) {
     if (pane.deadSignal !== null) return view(agentId, loc, 'error', 'killed', null);
     if (pane.deadStatus === null) return view(agentId, loc, 'stopped', 'exit_unknown', null);

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, NotRestorableError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import { ConflictError, MasError, NotRestorableError, TmuxDuplicateError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import { rollbackTmux } from '../runs/rollback';
+import { isRealPath, unsafeSlots } from '../runs/slot-dirs';
 import { planLayout, resolveAgentCommand } from '../runs/session-layout';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
@@ -77,13 +79,16 @@ export class LifecycleService {
     throwIfIssues(issues);
     const state = this.sessions.state;
     const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
-    const k = await this.sessions.find(raw, 'path', 'sessionId', true);
+    const snap = await this.sessions.snapshot(true);
+    const k = this.sessions.resolve(snap, raw, 'path', 'sessionId');
     if (state.restoring.has(k.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
-    if (k.source !== 'workspace' || !k.record) throw new NotRestorableError('no_session_dir');
+    if (k.source !== 'workspace' || !k.record || !(await isRealPath(k.workingDir))) throw new NotRestorableError('no_session_dir');
     if (!k.record.session) throw new NotRestorableError(k.record.sessionProblem ?? 'metadata_unreadable');
     const agentPath = startAgents ? resolveAgentCommand(this.cfg) : undefined;
     if (k.tmux && !force) throw new ConflictError('SESSION_EXISTS', 'Session is running', { sessionId: k.id, status: statusOf(k, state) });
-    state.restoring.add(k.id); // same tick as the check: two restores cannot both pass
+    // A1: the name held by a session that is not this one (another workspace, a person): touch nothing
+    if (!k.tmux && snap.tmuxNames.has(k.tmuxName)) throw nameTaken(k);
+    state.restoring.add(k.id); // same tick as the checks: two restores cannot both pass
     this.sessions.invalidate();
     try {
       return await state.withLock(k.id, () => this.restoreLocked(k, force, agentPath), Math.max(0, deadline - Date.now()));
@@ -95,34 +100,48 @@ export class LifecycleService {
 
   private async restoreLocked(k: KnownSession, force: boolean, agentPath: string | undefined) {
     const t0 = Date.now();
+    // A2: a forced restore cancels the startup job first, as stop does; restore types no prompts
+    this.sessions.state.startups.get(k.id)?.cancel();
     if (force && k.tmux) await this.stopLocked(k, true);
     await this.writer.checkWritable();
+    const unsafe = await unsafeSlots(k.workingDir, k.roster);
     const previous = await this.writer.setIndexStatus(k.id, 'restoring');
     const plan = planLayout(this.cfg, {
-      id: k.id, sessionDir: k.workingDir, roster: k.roster,
+      id: k.id, sessionDir: k.workingDir, roster: k.roster, unsafe,
       agentArgv: agentPath ? [agentPath, ...this.cfg.agentCommand.slice(1), ...this.cfg.agentResumeArgs] : undefined,
       tags: { '@mas_session_id': k.id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api' },
     });
+    const created: { id?: string } = {};
     try {
-      await this.tmux.createSession(plan);
+      await this.tmux.createSession(plan, created);
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
       const after = await this.sessions.fresh(k);
       if (!after?.tmux) throw new TmuxError('TMUX_ERROR', 'Restored session vanished', { reason: 'session_vanished' });
-      if (agentPath && after.agents.length && after.agents.every((a) => a.status !== 'running')) {
-        throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', { agents: after.agents.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })) });
+      // agents in unsafe slots were never launched (A3): they neither fail nor carry the restore
+      const launched = agentPath ? after.agents.filter((a) => !unsafe.has(a.agentId)) : [];
+      if (launched.length && launched.every((a) => a.status !== 'running')) {
+        throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', { agents: launched.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })) });
       }
-      await this.writer.writeStatus(k.id, 'active', 'restoredAt');
+      const warnings = await this.writer.writeStatus(k.id, 'active', 'restoredAt');
       this.logger.log(`restored ${k.tmuxName} agents=${Boolean(agentPath)} in ${Date.now() - t0}ms`);
       return {
         sessionId: k.id, tmuxSession: k.tmuxName, attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined),
-        status: 'restored' as const, agentsStarted: Boolean(agentPath) && after.agents.some((a) => a.status === 'running'),
+        status: 'restored' as const, agentsStarted: launched.some((a) => a.status === 'running'),
         agents: after.agents.map(publicAgent), workingDir: k.workingDir, startedAt: k.startedAt,
         restoredAt: new Date().toISOString(), timestamp: new Date().toISOString(),
+        ...(warnings.length ? { warnings } : {}),
       };
     } catch (e) {
-      await this.tmux.killSession(`=${plan.name}`).catch(() => undefined);
+      const duplicate = e instanceof TmuxDuplicateError && !created.id;
+      const complete = duplicate || (await rollbackTmux(this.tmux, k.id, created.id, this.logger));
       await this.writer.setIndexStatus(k.id, previous ?? 'stopped').catch(() => undefined);
+      if (duplicate) throw nameTaken(k); // a race with the check above: the same 409 (A1)
+      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('restore', complete ? 'rolled_back' : 'unknown');
       throw e;
     }
   }
+}
+
+function nameTaken(k: KnownSession): ConflictError {
+  return new ConflictError('SESSION_NAME_TAKEN', 'The tmux session name is held by a session that is not this one', { sessionId: k.id, tmuxSession: k.tmuxName });
 }

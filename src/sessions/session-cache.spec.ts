@@ -3,7 +3,7 @@ import type { MasConfig } from '../config/mas-config';
 import { SessionCache } from './session-cache';
 import type { Snapshot } from './snapshot';
 
-const snap = (n: number): Snapshot => ({ sessions: [], takenAt: n });
+const snap = (n: number): Snapshot => ({ sessions: [], tmuxNames: new Set(), takenAt: n });
 const deferred = () => {
   let resolve!: (s: Snapshot) => void;
   const promise = new Promise<Snapshot>((r) => (resolve = r));

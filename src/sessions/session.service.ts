@@ -90,8 +90,12 @@ export class SessionService {
   }
 
   async find(raw: unknown, location: ValidationIssue['location'] = 'path', field = 'sessionId', fresh = false): Promise<KnownSession> {
-    const ref = parseRefOrThrow(raw, location, field);
-    return resolveRef(await this.snapshot(fresh), ref, raw as string);
+    return this.resolve(await this.snapshot(fresh), raw, location, field);
+  }
+
+  /** {@link find} in a snapshot the caller holds. */
+  resolve(snap: Snapshot, raw: unknown, location: ValidationIssue['location'], field: string): KnownSession {
+    return resolveRef(snap, parseRefOrThrow(raw, location, field), raw as string);
   }
 
   /**

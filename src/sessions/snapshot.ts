@@ -31,6 +31,8 @@ export interface Snapshot {
   sessions: KnownSession[];
   /** The tmux name `<ws>/.mas_session` points at, if any: the default pick of GET /status (§4.11). */
   legacyName?: string;
+  /** Every MAS tmux name on the server, whoever holds it: restore must not take another's (A1). */
+  tmuxNames: Set<string>;
   takenAt: number;
 }
 
@@ -58,8 +60,10 @@ function* joinSteps(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Steps<Sna
   const live = new Map<string, TmuxSession>();
   const tmuxOnly: { id: string; s: TmuxSession }[] = [];
   let legacyLive: TmuxSession | undefined;
+  const tmuxNames = new Set<string>();
   for (const s of tree.sessions) {
     if (!MAS_NAME.test(s.name)) continue; // only MAS tmux sessions are ever looked at
+    tmuxNames.add(s.name);
     const short = s.name.slice(4);
     if (s.tagSessionId) {
       if (s.tagWorkspace !== ctx.workspace || !UUID_V4.test(s.tagSessionId) || !s.tagSessionId.startsWith(short)) continue;
@@ -101,7 +105,7 @@ function* joinSteps(tree: TmuxTree, cat: Catalogue, ctx: JoinContext): Steps<Sna
     k.workflowsDir = inside(cat.legacy.workflowsDir, ctx.workspace) ?? k.workflowsDir;
     out.push(k);
   }
-  return { sessions: out, legacyName: cat.legacy?.tmuxName, takenAt: Date.now() };
+  return { sessions: out, legacyName: cat.legacy?.tmuxName, tmuxNames, takenAt: Date.now() };
 }
 
 function build(id: string, source: KnownSession['source'], dir: string, s: TmuxSession | undefined, roster: string[], startedAt: string, ctx: JoinContext, extra: { record?: SessionRecord; warnings: string[]; stoppedAt?: string }): KnownSession {

@@ -1,4 +1,5 @@
-export type PromptState = 'pending' | 'delivered' | 'failed' | 'unknown';
+/** `cancelled`: not yet typed when the job was cancelled by stop or a forced restore (A2). */
+export type PromptState = 'pending' | 'delivered' | 'failed' | 'unknown' | 'cancelled';
 
 /** Progress of a create's background phase (contract §4.9), shown as `startup` in the detail. */
 export interface StartupView {

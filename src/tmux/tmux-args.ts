@@ -43,6 +43,28 @@ export function packCommands(groups: string[][][]): string[][][] {
   return out;
 }
 
+/**
+ * What `new-session -P` prints: the `$N` id of the session this very invocation created, the only
+ * thing a rollback may kill (A1).
+ */
+export const CREATED_PREFIX = 'mas-created:';
+const CREATED_FORMAT = `${CREATED_PREFIX}#{session_id}`;
+
+/** The created `$N` in an invocation's output, and the output without that line. */
+export function takeCreatedId(stdout: string): { id?: string; rest: string } {
+  const m = /^mas-created:(\$\d+)$/m.exec(stdout);
+  return m ? { id: m[1], rest: stdout.replace(`${m[0]}\n`, '') } : { rest: stdout };
+}
+
+/**
+ * Later invocations of a create address the session by its `$N` id, not its name: if it is killed
+ * meanwhile and someone else creates one with the same name, no window may land in theirs (A1).
+ */
+export function retarget(commands: string[][], name: string, id: string): string[][] {
+  const exact = exactSession(name);
+  return commands.map((cmd) => cmd.map((a) => (a === exact ? id : a.startsWith(`${exact}:`) ? id + a.slice(exact.length) : a)));
+}
+
 /** Exact session target for a name we created (T-21): `=name` for session commands. */
 export const exactSession = (name: string): string => `=${name}`;
 /** Exact window or pane target: `=name:W` / `=name:W.P` (T-21). */
@@ -57,6 +79,7 @@ function tagPane(target: string, pane: PanePlan): string[][] {
   return [
     ['set-option', '-p', '-t', target, '@mas_agent_id', pane.agentId],
     ['set-option', '-p', '-t', target, '@mas_agent_launched', pane.launched ? '1' : '0'],
+    ...(pane.unsafe ? [['set-option', '-p', '-t', target, '@mas_agent_unsafe', '1']] : []),
   ];
 }
 
@@ -69,7 +92,7 @@ export function createSessionCommands(plan: SessionPlan): string[][] {
   const p0 = w0.panes[0];
   const s = `${exactSession(plan.name)}:`; // set-option needs the trailing colon (T-21)
   return [
-    ['new-session', '-d', '-s', plan.name, '-n', w0.name, '-x', String(plan.cols), '-y', String(plan.rows), '-c', p0.cwd, ...envArgs(plan.sessionEnv), ...envArgs(p0.env), ...cmdArgs(p0)],
+    ['new-session', '-d', '-P', '-F', CREATED_FORMAT, '-s', plan.name, '-n', w0.name, '-x', String(plan.cols), '-y', String(plan.rows), '-c', p0.cwd, ...envArgs(plan.sessionEnv), ...envArgs(p0.env), ...cmdArgs(p0)],
     ['set-option', '-t', s, 'base-index', '0'],
     ['set-option', '-t', s, 'default-size', `${plan.cols}x${plan.rows}`],
     ['move-window', '-r', '-t', s],

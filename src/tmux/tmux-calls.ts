@@ -23,6 +23,10 @@ export interface Call {
   control?: { commands: string[][]; attach?: string };
 }
 
+/** stdout of a call that failed, for a caller that must know what ran before the failure (A1). */
+const outputs = new WeakMap<object, string>();
+export const failedOutput = (e: unknown): string => (typeof e === 'object' && e !== null ? (outputs.get(e) ?? '') : '');
+
 /**
  * The path of every tmux call: limiter → breaker → control client or forked runner → classifier.
  * Reads are retried once after a fast transient failure (contract R4); writes never are (T-51).
@@ -114,6 +118,8 @@ export class TmuxCalls {
     if ((r.spawnMs ?? 0) > 250) this.logger.warn(`${c.op}: spawning the tmux client held the event loop for ${r.spawnMs}ms`);
     if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
     if (c.noServerOk && isNoServer(r)) return r;
-    throw classifyTmuxFailure(r, c.op, c.write);
+    const err = classifyTmuxFailure(r, c.op, c.write);
+    outputs.set(err, r.stdout);
+    throw err;
   }
 }

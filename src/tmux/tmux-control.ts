@@ -189,10 +189,11 @@ export class TmuxControlChannel {
   private onBlock(b: Block): void {
     const head = this.pending[0];
     if (!head) return;
-    head.out.push(...b.lines);
+    // a failed line keeps the output of the commands before the failure, as a forked chain does
+    if (b.ok) head.out.push(...b.lines);
     if (b.ok && ++head.done < head.expected) return;
     this.pending.shift();
-    head.resolve(b.ok ? result(head, {}) : result(head, { exitCode: 1, stdout: '', stderr: `${b.lines.join('\n')}\n` }));
+    head.resolve(b.ok ? result(head, {}) : result(head, { exitCode: 1, stderr: `${b.lines.join('\n')}\n` }));
     if (this.pending.length) this.arm();
     else {
       for (const r of this.drained.splice(0)) r();

@@ -34,6 +34,7 @@ export const TREE_FIELDS = [
   'pane_current_command',
   '@mas_agent_id',
   '@mas_agent_launched',
+  '@mas_agent_unsafe',
 ] as const;
 
 export const TREE_TEMPLATE = RS + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
@@ -77,18 +78,19 @@ function* splitRecordsSteps(stdout: string, count: number): Steps<{ records: str
   return { records, dropped };
 }
 
-/** The fields of `list-sessions`: names and the tags a create must check (§4.9 step 2, §4.12). */
-export const SESSION_FIELDS = ['session_name', '@mas_session_id', '@mas_request_id'] as const;
+/** The fields of `list-sessions`: ids, names and the tags a create must check (§4.9 step 2, §4.12). */
+export const SESSION_FIELDS = ['session_id', 'session_name', '@mas_session_id', '@mas_request_id'] as const;
 export const SESSION_TEMPLATE = RS + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
 
 export interface SessionName {
+  id: string;
   name: string;
   tagSessionId: string;
   tagRequestId: string;
 }
 
 export function parseSessionNames(stdout: string): SessionName[] {
-  return splitRecords(stdout, SESSION_FIELDS.length).records.map(([name, tagSessionId, tagRequestId]) => ({ name, tagSessionId, tagRequestId }));
+  return splitRecords(stdout, SESSION_FIELDS.length).records.map(([id, name, tagSessionId, tagRequestId]) => ({ id, name, tagSessionId, tagRequestId }));
 }
 
 /** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
@@ -150,6 +152,7 @@ function* parseTreeSteps(stdout: string): Steps<ParseResult> {
       currentCommand: f[AT.pane_current_command],
       agentId: f[AT['@mas_agent_id']],
       launched: f[AT['@mas_agent_launched']] === '1',
+      unsafe: f[AT['@mas_agent_unsafe']] === '1',
     };
     w.panes.push(p);
   }

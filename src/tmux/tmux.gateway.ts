@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nes
 import type CircuitBreaker from 'opossum';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
-import { chain, createSessionCommands, createWindowCommands, exactSession, packCommands } from './tmux-args';
-import { type Call, TmuxCalls } from './tmux-calls';
+import { chain, createSessionCommands, createWindowCommands, exactSession, packCommands, retarget, takeCreatedId } from './tmux-args';
+import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
 import { parseSessionNames, parseTree, parseTreeYielding, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
 import type { RunResult, TmuxRunner } from './tmux-runner';
@@ -101,17 +101,29 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /**
    * Builds a session layout and answers its panes as tmux then holds them: the listing rides in the
-   * last invocation, so confirming the layout costs no client of its own. On any failure the caller
-   * rolls back with {@link killSession}.
+   * last invocation, so confirming the layout costs no client of its own. `created.id` is set to the
+   * `$N` the first invocation printed as soon as it is known, failure or not: on any failure the
+   * caller rolls back by killing that id, never a name (A1). A duplicate name throws
+   * {@link TmuxDuplicateError} with nothing created.
    */
-  async createSession(plan: SessionPlan): Promise<TmuxTree> {
+  async createSession(plan: SessionPlan, created: { id?: string } = {}): Promise<TmuxTree> {
     const groups = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
     let last: RunResult | undefined;
-    // Over a control client only when one already runs: a create never attaches one to another session.
-    for (const cmds of packCommands(groups)) last = await this.tmux.write(chain(cmds), cmds[0][0], false, undefined, { commands: cmds });
-    return this.withoutOwnClient(parseTree(last!.stdout).tree);
+    for (const [i, packed] of packCommands(groups).entries()) {
+      const cmds = i === 0 ? packed : retarget(packed, plan.name, created.id!);
+      // Over a control client only when one already runs: a create never attaches one to another session.
+      try {
+        last = await this.tmux.write(chain(cmds), cmds[0][0], false, undefined, { commands: cmds });
+      } catch (e) {
+        if (i === 0) created.id = takeCreatedId(failedOutput(e)).id;
+        throw e;
+      }
+      if (i === 0) created.id = takeCreatedId(last.stdout).id;
+      if (!created.id) throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', { reason: 'parse_failed' });
+    }
+    return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest).tree);
   }
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */

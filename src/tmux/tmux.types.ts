@@ -12,6 +12,8 @@ export interface TmuxPane {
   agentId: string;
   /** `@mas_agent_launched` = 1: the pane's own process is the agent. */
   launched: boolean;
+  /** `@mas_agent_unsafe` = 1: the slot's directory failed the A3 check; an idle shell sits there. */
+  unsafe: boolean;
 }
 
 export interface TmuxWindow {
@@ -50,6 +52,8 @@ export interface TmuxTree {
 export interface PanePlan {
   agentId?: string;
   launched: boolean;
+  /** The slot's directory failed the A3 check: tagged `@mas_agent_unsafe 1`. */
+  unsafe?: boolean;
   cwd: string;
   env: Record<string, string>;
   /** argv after `--` (T-34); absent for an idle shell. */

@@ -61,4 +61,5 @@ export class RestoreResponseDto {
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time' }) restoredAt!: string;
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
+  @ApiPropertyOptional({ type: [String], example: ['METADATA_UNREADABLE'], description: 'Files left untouched because they could not be read first (A10)' }) warnings?: string[];
 }

@@ -36,7 +36,7 @@ export class AgentStatusDto {
   @ApiProperty({ enum: ['meta', 'manager', 'worker'] }) role!: string;
   @ApiProperty({ minimum: 0, maximum: 4, example: 1 }) unitId!: number;
   @ApiProperty({ enum: ['running', 'stopped', 'error'] }) status!: string;
-  @ApiProperty({ example: 'agent_process', enum: ['session_terminated', 'pane_missing', 'exited', 'exit_unknown', 'exit_status', 'killed', 'agent_process', 'no_agent_process'] }) reason!: string;
+  @ApiProperty({ example: 'agent_process', enum: ['session_terminated', 'pane_missing', 'exited', 'exit_unknown', 'exit_status', 'killed', 'agent_process', 'no_agent_process', 'unsafe_dir'] }) reason!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 2 }) windowIndex!: number | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
@@ -55,7 +55,7 @@ export class WindowInfoDto {
 
 export class StartupPromptDto {
   @ApiProperty({ example: '10' }) agentId!: string;
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed', 'unknown'] }) state!: string;
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed', 'unknown', 'cancelled'] }) state!: string;
   @ApiPropertyOptional({ example: 'AGENT_NOT_RUNNING' }) reason?: string;
 }
 
