@@ -61,10 +61,18 @@ export class TmuxGateway implements OnModuleDestroy {
     return this.withoutOwnClient(tree);
   }
 
-  /** `session_attached` counts our control client too (T-73); users must not see it (§5.2). */
+  /**
+   * `session_attached` counts our control clients too (T-73), including one closed a moment ago that
+   * tmux has not detached yet; users must never see them (A15, §5.2). Only names the same listing
+   * shows in `session_attached_list` are subtracted.
+   */
   private withoutOwnClient(tree: TmuxTree): TmuxTree {
-    const own = this.tmux.control?.clientName;
-    if (own) for (const s of tree.sessions) if (s.clients.split(',').includes(own)) s.attached = Math.max(0, s.attached - 1);
+    const own = this.tmux.control?.ownClientNames ?? [];
+    if (!own.length) return tree;
+    for (const s of tree.sessions) {
+      const ours = s.clients.split(',').filter((c) => own.includes(c)).length;
+      s.attached = Math.max(0, s.attached - ours);
+    }
     return tree;
   }
 
