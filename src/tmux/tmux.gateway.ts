@@ -3,6 +3,7 @@ import type CircuitBreaker from 'opossum';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
 import { chain, createSessionCommands, createWindowCommands, exactSession, packCommands } from './tmux-args';
+import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
 import { parseSessionNames, parseTree, parseTreeYielding, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
@@ -113,12 +114,18 @@ export class TmuxGateway implements OnModuleDestroy {
    * rolls back with {@link killSession}.
    */
   async createSession(plan: SessionPlan): Promise<TmuxTree> {
-    const groups = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
+    // Window 0 is an idle shell; the secrets are session environment before the first agent pane (A5).
+    const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
+    const groups = [createSessionCommands(plan), ...secrets, ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
     let last: RunResult | undefined;
     // Over a control client only when one already runs: a create never attaches one to another session.
-    for (const cmds of packCommands(groups)) last = await this.tmux.write(chain(cmds), cmds[0][0], false, undefined, { commands: cmds });
+    for (const cmds of packCommands(groups)) {
+      const stdin = cmds.some(isSourceStdin) ? { input: secretEnvScript(plan.name, plan.secretEnv) } : undefined;
+      const lines = cmds.flatMap((c) => (isSourceStdin(c) ? secretEnvCommands(plan.name, plan.secretEnv) : [c]));
+      last = await this.tmux.write(chain(cmds), cmds[0][0], false, stdin, { commands: lines });
+    }
     return this.withoutOwnClient(parseTree(last!.stdout).tree);
   }
 
