@@ -91,7 +91,8 @@ export class AgentCommandError extends MasError {
   }
 }
 
-export type TmuxUnavailableReason = 'not_installed' | 'version' | 'misconfigured' | 'transient' | 'breaker_open' | 'busy';
+/** `resources`: the client could not be spawned for lack of fds, processes or memory (A6). */
+export type TmuxUnavailableReason = 'not_installed' | 'version' | 'misconfigured' | 'transient' | 'breaker_open' | 'busy' | 'resources';
 
 /** tmux failures: unavailable (503), timeout (504) or unexpected (502). */
 export class TmuxError extends MasError {

@@ -44,10 +44,13 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   const name = `mas-${input.id.slice(0, 8)}`;
   const dir = input.sessionDir;
   const unitDir = path.join(dir, 'unit');
+  // Passthrough values may be secrets: they travel apart from the argv-borne variables (A5).
+  const secretEnv: Record<string, string> = Object.fromEntries(
+    cfg.agentEnvPassthrough.filter((k) => cfg.serviceEnv[k] !== undefined).map((k) => [k, cfg.serviceEnv[k]!]),
+  );
   const sessionEnv: Record<string, string> = {
     PATH: panePath(cfg),
     LC_ALL: 'C.UTF-8',
-    ...Object.fromEntries(cfg.agentEnvPassthrough.filter((k) => cfg.serviceEnv[k] !== undefined).map((k) => [k, cfg.serviceEnv[k]!])),
     MAS_SESSION_ID: input.id,
     MAS_SESSION_NAME: name,
     MAS_SESSION_DIR: dir,
@@ -77,5 +80,5 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
     windows.push({ index: windows.length, name: `unit${u}`, panes, keepDead: true, tiled: panes.length > 4 });
   }
   windows.push({ index: windows.length, name: 'monitor', panes: [idle()], keepDead: false, tiled: false });
-  return { name, cols: cfg.windowCols, rows: cfg.windowRows, sessionEnv, tags: input.tags, windows, selectWindow: 1 };
+  return { name, cols: cfg.windowCols, rows: cfg.windowRows, sessionEnv, secretEnv, tags: input.tags, windows, selectWindow: 1 };
 }

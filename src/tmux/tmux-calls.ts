@@ -4,6 +4,7 @@ import type { MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError } from '../errors/mas-error';
 import { Limiter } from './limiter';
 import { argvBytes, MAX_COMMAND_BYTES } from './tmux-args';
+import { SocketDirGuard } from './socket-dir';
 import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
 import { TmuxControlChannel } from './tmux-control';
 import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
@@ -38,6 +39,7 @@ export class TmuxCalls {
   /** The persistent client (decision 0006); undefined when off or the runner has none. */
   readonly control?: TmuxControlChannel;
   private readonly resetMs: number;
+  private readonly socketDir: SocketDirGuard;
   private openedAt = 0;
   /** Counts forked clients; tests and the benchmark read it. */
   forks = 0;
@@ -48,6 +50,7 @@ export class TmuxCalls {
   ) {
     const opts = cfg?.breaker ?? DEFAULT_BREAKER;
     this.resetMs = opts.resetTimeoutMs;
+    this.socketDir = SocketDirGuard.of(cfg);
     this.breaker = createTmuxBreaker((c: Call) => this.invoke(c), opts);
     this.breaker.on('open', () => (this.openedAt = Date.now()));
     if (runner.control && cfg?.tmuxControl) {
@@ -90,6 +93,8 @@ export class TmuxCalls {
   }
 
   private async fire(c: Call): Promise<RunResult> {
+    // Before the breaker: an unsafe socket directory is the operator's to fix, not tmux failing (A4).
+    await this.socketDir.ensure();
     const once = async () => {
       try {
         return await this.breaker.fire(c);
@@ -117,6 +122,7 @@ export class TmuxCalls {
     // spawn() is synchronous: a slow fork holds every request of this process, so it is worth a warning
     if ((r.spawnMs ?? 0) > 250) this.logger.warn(`${c.op}: spawning the tmux client held the event loop for ${r.spawnMs}ms`);
     if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
+    this.socketDir.recheck();
     if (c.noServerOk && isNoServer(r)) return r;
     const err = classifyTmuxFailure(r, c.op, c.write);
     outputs.set(err, r.stdout);

@@ -129,4 +129,21 @@ describe(TmuxControlChannel.name, () => {
     expect(fake.ended).toBe(true);
     expect(ch.up).toBe(false);
   });
+
+  it('control client shows as attached (issue 12 #11, A15): a closed client keeps its name until it has exited', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    try {
+      const { ch, fake } = await started();
+      expect(ch.ownClientNames).toEqual(['client-4242']);
+      ch.close();
+      expect(ch.clientName).toBeUndefined();
+      expect(ch.ownClientNames).toEqual(['client-4242']); // tmux may still list it as attached
+      fake.exit();
+      expect(ch.ownClientNames).toEqual(['client-4242']); // a killed client: until tmux noticed
+      jest.advanceTimersByTime(1000);
+      expect(ch.ownClientNames).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -45,6 +45,8 @@ export class TmuxControlChannel {
   private attachedName?: string;
   private retiring = false;
   private drained: (() => void)[] = [];
+  /** Names of closed clients until their process has exited (see {@link ownClientNames}). */
+  private readonly closing = new Set<string>();
   /** Control clients started; tests and the benchmark read it. */
   starts = 0;
 
@@ -61,6 +63,15 @@ export class TmuxControlChannel {
   /** tmux's name for this client (`client-<pid>`), as `session_attached_list` shows it; none when down. */
   get clientName(): string | undefined {
     return this.proc?.pid ? `client-${this.proc.pid}` : undefined;
+  }
+
+  /**
+   * Every client of ours tmux may still count as attached: the current one and those closed but not
+   * yet exited (tmux takes a few ms to detach a client after EOF, A15). Listings subtract these.
+   */
+  get ownClientNames(): string[] {
+    const cur = this.clientName;
+    return cur ? [cur, ...this.closing] : [...this.closing];
   }
 
   /** True when the client sits in the session `target` (`$id` or `=name`) names. */
@@ -104,6 +115,18 @@ export class TmuxControlChannel {
     term.unref();
     kill.unref();
     p.onExit(() => { clearTimeout(term); clearTimeout(kill); });
+  }
+
+  /**
+   * A dropped client (closed, %exit, silent) may still sit in `session_attached_list` until tmux has
+   * processed its exit; a killed one until tmux notices the closed socket, hence a second's margin.
+   * Keeping a name longer costs nothing: only names tmux lists are subtracted.
+   */
+  private keepNameUntilExit(p: ControlProcess): void {
+    if (!p.pid) return;
+    const name = `client-${p.pid}`;
+    this.closing.add(name);
+    p.onExit(() => setTimeout(() => this.closing.delete(name), 1000).unref());
   }
 
   private async start(attach: string): Promise<boolean> {
@@ -209,6 +232,7 @@ export class TmuxControlChannel {
     clearTimeout(this.idle);
     const lost = this.pending;
     this.pending = [];
+    if (this.proc) this.keepNameUntilExit(this.proc);
     this.proc = undefined;
     this.ready = undefined;
     for (const p of lost) p.resolve(result(p, { exitCode: null, ...extra }));

@@ -74,11 +74,12 @@ export class SpawnTmuxRunner implements TmuxRunner {
           stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         });
       } catch (e) {
-        // E2BIG or a NUL byte throws synchronously (T-53).
+        // E2BIG, a NUL byte or ENOMEM throws synchronously (T-53).
         resolve(fail((e as NodeJS.ErrnoException).code ?? 'ESPAWN', started));
         return;
       }
       const spawnMs = Date.now() - started;
+      let spawnError: string | undefined;
       this.live.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -86,7 +87,7 @@ export class SpawnTmuxRunner implements TmuxRunner {
       let errLen = 0;
       let timedOut = false;
       let overflow = false;
-      let spawnError: string | undefined;
+      let settled = false;
       const killGroup = () => {
         try {
           if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -98,26 +99,13 @@ export class SpawnTmuxRunner implements TmuxRunner {
         timedOut = true;
         killGroup();
       }, opts.timeoutMs ?? this.cfg.tmuxTimeoutMs);
-      child.stdout!.on('data', (b: Buffer) => {
-        outLen += b.length;
-        if (outLen > STDOUT_CAP) { overflow = true; killGroup(); } else out.push(b);
-      });
-      child.stderr!.on('data', (b: Buffer) => {
-        errLen += b.length;
-        if (errLen > STDERR_CAP) { overflow = true; killGroup(); } else err.push(b);
-      });
-      child.on('error', (e: NodeJS.ErrnoException) => {
-        spawnError = e.code ?? 'ESPAWN';
-      });
-      if (opts.input !== undefined && child.stdin) {
-        child.stdin.on('error', () => undefined); // EPIPE when tmux exits early; the exit status tells
-        child.stdin.end(opts.input, 'utf8');
-      }
-      child.on('close', (code) => {
+      const settle = (code: number | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.live.delete(child);
         resolve({
-          exitCode: code,
+          exitCode: spawnError ? null : code,
           stdout: Buffer.concat(out).toString('utf8'),
           stderr: Buffer.concat(err).toString('utf8'),
           timedOut,
@@ -126,7 +114,26 @@ export class SpawnTmuxRunner implements TmuxRunner {
           durationMs: Date.now() - started,
           spawnMs,
         });
+      };
+      // Before touching the pipes: EMFILE, ENFILE, EAGAIN arrive as an 'error' event, and one nobody
+      // hears ends the process (A6). Under EMFILE Node never creates the pipes: stdout is null.
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        spawnError = e.code ?? 'ESPAWN';
+        if (!child.pid) settle(null);
       });
+      child.stdout?.on('data', (b: Buffer) => {
+        outLen += b.length;
+        if (outLen > STDOUT_CAP) { overflow = true; killGroup(); } else out.push(b);
+      });
+      child.stderr?.on('data', (b: Buffer) => {
+        errLen += b.length;
+        if (errLen > STDERR_CAP) { overflow = true; killGroup(); } else err.push(b);
+      });
+      if (opts.input !== undefined && child.stdin) {
+        child.stdin.on('error', () => undefined); // EPIPE when tmux exits early; the exit status tells
+        child.stdin.end(opts.input, 'utf8');
+      }
+      child.on('close', (code) => settle(code));
     });
   }
 
@@ -140,13 +147,15 @@ export class SpawnTmuxRunner implements TmuxRunner {
       for (const fn of waiting.splice(0)) fn();
     };
     child.on('close', exit);
-    child.on('error', exit); // ENOENT, EACCES: the caller forks, and the fork reports it (T-53)
-    child.stdin!.on('error', () => undefined); // EPIPE after the client left; onExit tells
-    child.stdout!.setEncoding('utf8'); // a UTF-8 character may straddle two reads
+    child.on('error', exit); // ENOENT, EACCES, EMFILE...: the caller forks, and the fork reports it (T-53, A6)
+    // Under EMFILE or ENFILE Node never creates the pipes; the 'error' above is still heard.
+    if (!child.stdin || !child.stdout) throw new Error('control client could not be spawned (no pipes)');
+    child.stdin.on('error', () => undefined); // EPIPE after the client left; onExit tells
+    child.stdout.setEncoding('utf8'); // a UTF-8 character may straddle two reads
     return {
       pid: child.pid,
-      stdin: child.stdin!,
-      stdout: child.stdout!,
+      stdin: child.stdin,
+      stdout: child.stdout,
       onExit: (fn) => (exited ? fn() : waiting.push(fn)),
       signal: (sig) => {
         try {

@@ -7,6 +7,9 @@ import {
 } from '../errors/mas-error';
 import type { RunResult } from './tmux-runner';
 
+/** Spawn errors that mean "no room right now" (A6): too many open files, processes or no memory. */
+export const RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
+
 export type FailureClass = 'NO_SERVER' | 'MISCONFIG' | 'TRANSIENT' | 'NOT_FOUND' | 'CONFLICT' | 'BUG' | 'UNKNOWN';
 
 /** First-line stderr markers of tmux 3.3a (T-60); the only code that reads stderr. */
@@ -37,6 +40,8 @@ export function classifyStderr(stderr: string): FailureClass {
 export function classifyTmuxFailure(r: RunResult, op: string, write: boolean): MasError {
   const internal = { op, exitCode: r.exitCode, stderr: r.stderr.split('\n', 1)[0].slice(0, 200) };
   if (r.spawnError === 'ENOENT' || r.spawnError === 'EACCES') return TmuxError.unavailable('not_installed', 5, internal);
+  // Out of fds, processes or memory (A6): the machine's state, not tmux's and not a defect; it passes.
+  if (r.spawnError && RESOURCE_ERRORS.has(r.spawnError)) return TmuxError.unavailable('resources', 2, { ...internal, spawnError: r.spawnError });
   if (r.spawnError) return new InternalError(`tmux could not be spawned (${r.spawnError})`, internal);
   if (r.timedOut) return TmuxError.timeout(op, write ? 'unknown' : 'none');
   if (r.overflow) return new TmuxError('TMUX_ERROR', 'tmux printed more than expected', { reason: 'output_too_large' }, undefined, internal);

@@ -97,6 +97,27 @@ describe(TmuxGateway.name, () => {
     expect(runner.calls).toHaveLength(0);
   });
 
+  it('control client shows as attached (issue 12 #11, A15): a closed client still listed is subtracted, others are not', async () => {
+    const listed = (attached: string, list: string) => row(1, 0).replace(/^(.*)$/, (r) => {
+      const f = r.slice(RS.length).split(FS);
+      f[TREE_FIELDS.indexOf('session_attached')] = attached;
+      f[TREE_FIELDS.indexOf('session_attached_list')] = list;
+      return RS + f.join(FS);
+    });
+    let out = '';
+    const runner = new ScriptedRunner((args) => (args[0] === 'list-panes' ? { stdout: out } : {}));
+    const fake = new FakeControlClient();
+    fake.onLine = () => setImmediate(() => fake.reply());
+    Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
+    sut = new TmuxGateway(runner, parseEnv({ MAS_TMUX_SOCKET: '/tmp/mgw/s' }));
+    await sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1'); // attaches client-4242
+    sut.control!.close(); // idle close: tmux detaches it a few ms later
+    out = listed('2', 'client-4242,/dev/pts/3') + '\n';
+    expect((await sut.listTree()).sessions[0].attached).toBe(1); // the user's terminal only
+    out = listed('1', 'client-4242') + '\n';
+    expect((await sut.listTree()).sessions[0].attached).toBe(0);
+  });
+
   describe('with a control client whose line is never answered (it exits)', () => {
     /** Acknowledges the attach and the setup line, then exits on the first real line. */
     function vanishing(runner: ScriptedRunner): FakeControlClient {

@@ -3,6 +3,7 @@ import type CircuitBreaker from 'opossum';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
 import { chain, createSessionCommands, createWindowCommands, exactSession, packCommands, retarget, takeCreatedId } from './tmux-args';
+import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
 import { parseSessionNames, parseTree, parseTreeYielding, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
@@ -61,10 +62,18 @@ export class TmuxGateway implements OnModuleDestroy {
     return this.withoutOwnClient(tree);
   }
 
-  /** `session_attached` counts our control client too (T-73); users must not see it (§5.2). */
+  /**
+   * `session_attached` counts our control clients too (T-73), including one closed a moment ago that
+   * tmux has not detached yet; users must never see them (A15, §5.2). Only names the same listing
+   * shows in `session_attached_list` are subtracted.
+   */
   private withoutOwnClient(tree: TmuxTree): TmuxTree {
-    const own = this.tmux.control?.clientName;
-    if (own) for (const s of tree.sessions) if (s.clients.split(',').includes(own)) s.attached = Math.max(0, s.attached - 1);
+    const own = this.tmux.control?.ownClientNames ?? [];
+    if (!own.length) return tree;
+    for (const s of tree.sessions) {
+      const ours = s.clients.split(',').filter((c) => own.includes(c)).length;
+      s.attached = Math.max(0, s.attached - ours);
+    }
     return tree;
   }
 
@@ -107,15 +116,20 @@ export class TmuxGateway implements OnModuleDestroy {
    * {@link TmuxDuplicateError} with nothing created.
    */
   async createSession(plan: SessionPlan, created: { id?: string } = {}): Promise<TmuxTree> {
-    const groups = [createSessionCommands(plan), ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
+    // Window 0 is an idle shell; the secrets are session environment before the first agent pane (A5).
+    const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
+    const groups = [createSessionCommands(plan), ...secrets, ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
     let last: RunResult | undefined;
     for (const [i, packed] of packCommands(groups).entries()) {
-      const cmds = i === 0 ? packed : retarget(packed, plan.name, created.id!);
+      const session = i === 0 ? exactSession(plan.name) : created.id!;
+      const cmds = i === 0 ? packed : retarget(packed, plan.name, session);
+      const stdin = cmds.some(isSourceStdin) ? { input: secretEnvScript(session, plan.secretEnv) } : undefined;
+      const lines = cmds.flatMap((c) => (isSourceStdin(c) ? secretEnvCommands(session, plan.secretEnv) : [c]));
       // Over a control client only when one already runs: a create never attaches one to another session.
       try {
-        last = await this.tmux.write(chain(cmds), cmds[0][0], false, undefined, { commands: cmds });
+        last = await this.tmux.write(chain(cmds), cmds[0][0], false, stdin, { commands: lines });
       } catch (e) {
         if (i === 0) created.id = takeCreatedId(failedOutput(e)).id;
         throw e;

@@ -73,7 +73,10 @@ export interface SessionPlan {
   name: string;
   cols: number;
   rows: number;
+  /** Non-secret session variables (§7.5): passed with `-e` (T-03). */
   sessionEnv: Record<string, string>;
+  /** MAS_AGENT_ENV_PASSTHROUGH values: never in argv, only on stdin (A5, see secret-env.ts). */
+  secretEnv: Record<string, string>;
   tags: Record<string, string>;
   windows: WindowPlan[];
   selectWindow: number;
