@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -142,12 +142,16 @@ describe('runs and lifecycle (e2e, real tmux)', () => {
     const before = sessionDirs();
     const names = await server.sessionNames();
     const lock = path.join(t.workspace, 'sessions', '.sessions.index.lock');
-    writeFileSync(lock, `${process.pid}\n${new Date().toISOString()}\n`); // a live holder: not stale
+    // a live holder other than the service itself: a lock naming our own PID is stale at once (A17)
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
+      mkdirSync(path.dirname(lock), { recursive: true });
+      writeFileSync(lock, `${holder.pid}\n${new Date().toISOString()}\n`);
       const res = await request(t.http).post('/runs').send(small).expect(503);
       expect(res.body).toMatchObject({ code: 'WORKSPACE_UNAVAILABLE', details: { reason: 'index_locked' } });
       expect(res.headers['retry-after']).toBe('1');
     } finally {
+      holder.kill();
       rmSync(lock, { force: true });
     }
     expect(sessionDirs()).toEqual(before);

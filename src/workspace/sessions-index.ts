@@ -56,12 +56,25 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds right now; any other lock naming our PID is a leftover (A17). */
+const held = new Set<string>();
+
+/**
+ * A lock is stale when its PID is not running, its mtime is over 30 s old, or it names this very
+ * process while this process does not hold it: after a container restart the service often gets the
+ * PID of the process that left the lock behind, and would otherwise wait it out (A17).
+ */
+export function lockIsStale(lock: string, pid: number, mtimeMs: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return !held.has(lock);
+  return !pidAlive(pid) || Date.now() - mtimeMs > 30_000;
+}
+
 async function removeIfStale(lock: string): Promise<boolean> {
   try {
     const st = await fsp.lstat(lock);
     const text = await fsp.readFile(lock, 'utf8').catch(() => '');
-    const pid = Number(text.split('\n', 1)[0]);
-    const stale = !Number.isInteger(pid) || pid <= 0 || !pidAlive(pid) || Date.now() - st.mtimeMs > 30_000;
+    const stale = lockIsStale(lock, Number(text.split('\n', 1)[0]), st.mtimeMs);
     if (!stale) return false;
     await fsp.unlink(lock);
     logger.warn(`removed stale index lock (pid ${text.split('\n', 1)[0] || '?'})`);
@@ -94,6 +107,7 @@ async function updateLocked(sessionsDir: string, change: (idx: IndexFile) => voi
   for (;;) {
     try {
       await fsp.writeFile(lock, `${process.pid}\n${new Date().toISOString()}\n`, { flag: 'wx' });
+      held.add(lock);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new WorkspaceError('not_writable', 'Workspace is not writable');
@@ -123,6 +137,7 @@ async function updateLocked(sessionsDir: string, change: (idx: IndexFile) => voi
     }
     await fsp.rename(tmp, file);
   } finally {
+    held.delete(lock);
     await fsp.unlink(lock).catch(() => undefined);
   }
 }

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { WorkspaceError } from '../errors/mas-error';
 
@@ -8,6 +8,8 @@ const MAX_BYTES = 20 * 1024 * 1024;
 /**
  * Copies `mas init` templates into a new session (contract §6.6): `<ws>/unit/<nn>/` per roster agent
  * and `<ws>/workflows/`. Regular files and directories only; links, FIFOs and devices are skipped.
+ * `sessionDir` is the checked descriptor path of the new directory (A10); every entry is created
+ * exclusively (no recursive mkdir, COPYFILE_EXCL), so nothing planted in it is followed.
  */
 export async function copyTemplates(root: string, sessionDir: string, agents: string[]): Promise<void> {
   const budget = { entries: 0, bytes: 0 };
@@ -29,12 +31,12 @@ async function copyTree(src: string, dst: string, budget: { entries: number; byt
     const from = path.join(src, e.name);
     const to = path.join(dst, e.name);
     if (e.isDirectory()) {
-      await fsp.mkdir(to, { recursive: true, mode: 0o755 });
+      await fsp.mkdir(to, { mode: 0o755 });
       await copyTree(from, to, budget);
     } else {
       budget.bytes += (await fsp.lstat(from)).size;
       if (budget.bytes > MAX_BYTES) throw new WorkspaceError('template_too_large', 'Workspace templates exceed 20 MiB');
-      await fsp.copyFile(from, to);
+      await fsp.copyFile(from, to, C.COPYFILE_EXCL);
     }
   }
 }

@@ -1,11 +1,12 @@
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { WorkspaceError } from '../errors/mas-error';
-import { replaceStatus, SAFE_WORD, serializeSession } from './key-value';
+import { type CheckedDir, withCheckedDir } from './checked-dir';
+import { SAFE_WORD, serializeSession } from './key-value';
 import { CAPS, readSafe } from './safe-file';
+import { nextMetadata, nextSession, type StatusUpdate } from './status-update';
 import { isoSeconds, updateIndex, type IndexEntry } from './sessions-index';
 import { copyTemplates } from './templates';
 import { WorkspaceReader } from './workspace.reader';
@@ -48,25 +49,41 @@ export class WorkspaceWriter {
     }
   }
 
-  /** Session directory, agent dirs, workflows, config.json, metadata.json, .session, index entry (§4.9 step 3). */
+  /**
+   * Session directory, agent dirs, workflows, config.json, metadata.json, .session, index entry (§4.9
+   * step 3). Everything below the new directory is created through its checked descriptor (A10).
+   */
   async create(s: NewSession): Promise<void> {
     const dir = this.reader.sessionDir(s.id);
-    await fsp.mkdir(dir, { mode: 0o755 }); // fails if it exists: never reuse a directory
-    await fsp.mkdir(path.join(dir, 'unit'), { mode: 0o755 });
-    await fsp.mkdir(path.join(dir, 'workflows'), { mode: 0o755 });
-    for (const a of s.agents) await fsp.mkdir(path.join(dir, 'unit', a), { mode: 0o755 });
-    await copyTemplates(this.cfg.workspaceRoot, dir, s.agents);
-    await fsp.writeFile(path.join(dir, 'config.json'), `${JSON.stringify(s.config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    const created = isoSeconds(s.createdAt);
-    const meta = { sessionId: s.id, sessionName: `mas-${s.id.slice(0, 8)}`, workingDir: dir, startedAt: created, status: 'active', createdBy: 'mas-api', agents: s.agents, ...(s.requestKeyHash ? { requestKeyHash: s.requestKeyHash } : {}) };
-    await fsp.writeFile(path.join(dir, 'metadata.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
-    const session = serializeSession({
-      SESSION_ID: s.id, TMUX_SESSION: meta.sessionName, STATUS: 'active', CREATED_AT: created,
-      UNIT_DIR: path.join(dir, 'unit'), WORKFLOWS_DIR: path.join(dir, 'workflows'), SESSION_DIR: dir,
+    const meta = await this.writeNewDir(s, dir).catch((e: unknown) => {
+      if (e instanceof WorkspaceError) throw e;
+      this.logger.warn(`session directory of ${s.id} not written: ${String(e)}`);
+      throw new WorkspaceError('not_writable', 'Session directory could not be written'); // a 503, not a 500 (R14)
     });
-    await fsp.writeFile(path.join(dir, '.session'), session, { mode: 0o644, flag: 'wx' });
-    const entry: IndexEntry = { sessionId: s.id, tmuxSession: meta.sessionName, status: 'active', createdAt: created, workingDir: dir };
+    const entry: IndexEntry = { sessionId: s.id, tmuxSession: meta.sessionName, status: 'active', createdAt: meta.startedAt, workingDir: dir };
     await updateIndex(this.reader.sessionsDir, (idx) => void idx.sessions.push(entry), () => this.rebuildEntries());
+  }
+
+  private async writeNewDir(s: NewSession, dir: string) {
+    await fsp.mkdir(dir, { mode: 0o755 }); // fails if it exists: never reuse a directory
+    return withCheckedDir(dir, async (d) => {
+      await d.mkdir('unit');
+      await d.mkdir('workflows');
+      await withCheckedDir(path.join(dir, 'unit'), async (units) => {
+        for (const a of s.agents) await units.mkdir(a);
+      });
+      await d.verify();
+      await copyTemplates(this.cfg.workspaceRoot, d.fdPath, s.agents);
+      await d.create('config.json', `${JSON.stringify(s.config, null, 2)}\n`, 0o600);
+      const created = isoSeconds(s.createdAt);
+      const m = { sessionId: s.id, sessionName: `mas-${s.id.slice(0, 8)}`, workingDir: dir, startedAt: created, status: 'active', createdBy: 'mas-api', agents: s.agents, ...(s.requestKeyHash ? { requestKeyHash: s.requestKeyHash } : {}) };
+      await d.create('metadata.json', `${JSON.stringify(m, null, 2)}\n`, 0o644);
+      await d.create('.session', serializeSession({
+        SESSION_ID: s.id, TMUX_SESSION: m.sessionName, STATUS: 'active', CREATED_AT: created,
+        UNIT_DIR: path.join(dir, 'unit'), WORKFLOWS_DIR: path.join(dir, 'workflows'), SESSION_DIR: dir,
+      }), 0o644);
+      return m;
+    });
   }
 
   /** Rollback of a failed create: index entry, then the directory, without following symlinks. */
@@ -86,39 +103,51 @@ export class WorkspaceWriter {
     return previous;
   }
 
-  /** `.session` STATUS and metadata.json status (+ stoppedAt/restoredAt); returns warnings. */
+  /**
+   * `.session` STATUS and metadata.json status (+ stoppedAt/restoredAt), then the index; returns the
+   * answer's warnings. Each file is decided on its own (A10): one that cannot first be read is left
+   * byte for byte (`METADATA_UNREADABLE`) while the other is still written; a session directory that is
+   * no longer the real one (a symlink swapped in) gets no write at all (`METADATA_UPDATE_FAILED`). The
+   * index is updated in every case. Signature unchanged: restore's answer can carry the same warnings.
+   */
   async writeStatus(id: string, status: 'active' | 'stopped', stamp: 'stoppedAt' | 'restoredAt'): Promise<string[]> {
-    const dir = this.reader.sessionDir(id);
-    const warnings: string[] = [];
+    const warnings = new Set<string>();
     try {
-      const s = await readSafe(path.join(dir, '.session'), CAPS.session);
-      if (!s.ok) throw new Error(s.reason);
-      await atomicWrite(path.join(dir, '.session'), replaceStatus(s.text, status));
-      const m = await readSafe(path.join(dir, 'metadata.json'), CAPS.metadata);
-      const meta = m.ok ? (JSON.parse(m.text) as Record<string, unknown>) : {};
-      await atomicWrite(path.join(dir, 'metadata.json'), `${JSON.stringify({ ...meta, status, [stamp]: isoSeconds() }, null, 2)}\n`);
+      await withCheckedDir(this.reader.sessionDir(id), async (d) => {
+        const s = await readSafe(d.at('.session'), CAPS.session);
+        await this.applyUpdate(d, id, '.session', nextSession(s, id, status), warnings);
+        const m = await readSafe(d.at('metadata.json'), CAPS.metadata);
+        await this.applyUpdate(d, id, 'metadata.json', nextMetadata(m, status, stamp, isoSeconds()), warnings);
+      });
     } catch (e) {
       this.logger.warn(`metadata of ${id} not updated: ${String(e)}`);
-      warnings.push('METADATA_UPDATE_FAILED');
+      warnings.add('METADATA_UPDATE_FAILED');
     }
     try {
       await this.setIndexStatus(id, status);
     } catch (e) {
       this.logger.warn(`index status of ${id} not updated: ${String(e)}`);
-      warnings.push('INDEX_UPDATE_FAILED');
+      warnings.add('INDEX_UPDATE_FAILED');
     }
-    return warnings;
+    return [...warnings];
+  }
+
+  private async applyUpdate(d: CheckedDir, id: string, name: string, u: StatusUpdate, warnings: Set<string>): Promise<void> {
+    if ('warning' in u) {
+      this.logger.warn(`${name} of ${id} left untouched: ${u.why}`);
+      warnings.add(u.warning);
+      return;
+    }
+    try {
+      await d.replace(name, u.text);
+    } catch (e) {
+      this.logger.warn(`${name} of ${id} not updated: ${String(e)}`);
+      warnings.add('METADATA_UPDATE_FAILED');
+    }
   }
 
   private async rebuildEntries(): Promise<IndexEntry[]> {
     const cat = await this.reader.catalogue();
     return cat.records.map((r) => ({ sessionId: r.id, tmuxSession: `mas-${r.id.slice(0, 8)}`, status: r.session?.STATUS ?? 'active', createdAt: r.session?.CREATED_AT ?? isoSeconds(new Date(r.dirMtimeMs)), workingDir: r.dir }));
   }
-}
-
-/** Temporary file beside the target, then rename (never follows a symlink at the target). */
-async function atomicWrite(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await fsp.writeFile(tmp, text, { mode: 0o644, flag: 'wx' });
-  await fsp.rename(tmp, file);
 }
