@@ -49,6 +49,12 @@ export class DomainExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<FastifyReply>();
     const req = host.switchToHttp().getRequest<FastifyRequest>();
+    // the connection is gone (a body that stopped arriving got its 408 from the client-error
+    // handler, or the client hung up): nothing can be answered, and it is no defect
+    if (req.raw.destroyed && (exception as { code?: unknown })?.code === 'ECONNRESET') {
+      this.logger.log(`${req.method} ${req.url}: connection closed before the request was read`);
+      return;
+    }
     const err = this.toMasError(exception);
     let status = err ? (STATUS[err.code] ?? 500) : 500;
     let body: ErrorBody;
