@@ -78,6 +78,7 @@ describe('issue 12 HTTP findings on one app (e2e)', () => {
     }
     expect((await request(t.http).get('/sessions?status[]=x').expect(400)).body.details.issues[0]).toMatchObject({ field: 'status', rule: 'type' });
     expect((await request(t.http).get('/status?foo[a]=1').expect(400)).body.details.issues[0].rule).toBe('type');
+    expect((await request(t.http).get('/nope?__proto__=1').expect(404)).body.code).toBe('ROUTE_NOT_FOUND'); // no route, no query check
   });
 
   it('#18 A16: a wrong-typed unitId still has its manager and workers checked (hostable_id skipped)', async () => {

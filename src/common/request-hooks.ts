@@ -102,7 +102,8 @@ function gateOf(cfg: MasConfig): Gate {
     if (tokenOk) trusted.add(req.raw);
     else if (!PUBLIC.has(route ?? '')) return refuse(reply, new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'));
     if (emptySegment) return refuse(reply, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'));
-    const issues = req.url.includes('?') ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>) : [];
+    // unmatched routes stay 404s; a matched one never sees a prototype key or bracket syntax
+    const issues = route !== undefined && req.url.includes('?') ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>) : [];
     return issues.length ? refuse(reply, new ValidationError(issues)) : true;
   };
 }
