@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
 import request from 'supertest';
+import { ConfigError } from '../src/config/mas-config';
+import { parseEnv } from '../src/config/parse-env';
 import { createTestApp, FAKE_AGENT, type TestApp } from './support/create-test-app';
 import { startService } from './support/service-process';
 import { teamAgent } from './support/team';
@@ -155,6 +157,14 @@ describe('issue 12 HTTP findings that need a listening socket (e2e)', () => {
   afterAll(async () => {
     await t.close();
     await server.stop();
+  });
+
+  it('#2 A6: MAS_API_MAX_CONNECTIONS is 16-65,536, default 512; MAS_RATE_LIMIT_OBSERVE defaults to 1200', () => {
+    expect(parseEnv({}).maxConnections).toBe(512);
+    expect(parseEnv({}).rateLimits.observe).toBe(1200);
+    expect(() => parseEnv({ MAS_API_MAX_CONNECTIONS: '15' })).toThrow(ConfigError);
+    expect(() => parseEnv({ MAS_API_MAX_CONNECTIONS: '65537' })).toThrow(ConfigError);
+    expect(parseEnv({ MAS_API_MAX_CONNECTIONS: '65536' }).maxConnections).toBe(65536);
   });
 
   it('#2 A6: the (cap+1)th connection is closed at once while the first cap stay open', async () => {
