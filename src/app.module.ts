@@ -1,8 +1,5 @@
 import { CacheModule } from '@nestjs/cache-manager';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { throttlerOptions } from './common/rate-limits';
 import { MAS_CONFIG, type MasConfig } from './config/mas-config';
 import { HealthModule } from './health/health.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -21,8 +18,7 @@ export class AppModule {
   static register(cfg: MasConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigHolderModule.register(cfg), CacheModule.register({ isGlobal: true }), ThrottlerModule.forRoot(throttlerOptions(cfg)), SessionsModule, HealthModule],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+      imports: [ConfigHolderModule.register(cfg), CacheModule.register({ isGlobal: true }), SessionsModule, HealthModule],
     };
   }
 }

@@ -4,17 +4,20 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { registerRequestHooks } from './common/request-hooks';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
+import { tuneServer } from './http-adapter';
 import { createOpenApiDocument } from './openapi';
 
 /**
  * Everything main.ts, the e2e tests and the OpenAPI script share, so none of them drifts:
- * request hooks, the one exception filter, docs routes and shutdown hooks.
+ * server limits, request hooks, the one exception filter and docs routes. main.ts owns the signals
+ * (A12: HTTP drains before tmux channels close, which Nest's own shutdown hooks do the other way).
  */
 export function configureApp(app: INestApplication, cfg: MasConfig): INestApplication {
-  registerRequestHooks((app as NestFastifyApplication).getHttpAdapter().getInstance(), cfg);
+  const f = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  tuneServer(f.server, cfg);
+  registerRequestHooks(f, cfg);
   app.useGlobalFilters(new DomainExceptionFilter());
   const doc = createOpenApiDocument(app);
   SwaggerModule.setup('api-docs', app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
-  app.enableShutdownHooks();
   return app;
 }

@@ -1,12 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Logger } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT, parseBody } from './common/body-parser';
-import { sendError } from './errors/domain-exception.filter';
-import { ValidationError } from './errors/mas-error';
+import { answerBadUrl } from './common/request-hooks';
+import type { MasConfig } from './config/mas-config';
+import { errorBody, statusOf } from './errors/domain-exception.filter';
+import { type MasError, RequestRejectedError, ValidationError } from './errors/mas-error';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** §2.2: receiving headers is bounded by 10 s and a whole request by 60 s; answering is not (A6). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** A6: a keep-alive connection without a request for 5 s is closed. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+const logger = new Logger('HTTP');
 
 /**
  * The one HTTP adapter, for main.ts, the e2e tests and the OpenAPI script. Fastify, not Express:
@@ -15,10 +26,15 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
-    // a long id must reach validation (400), not miss the route (404)
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
-    // a path tmux could never name (bad percent-encoding) is a 400 in the one envelope
-    frameworkErrors: (err: Error, _req: unknown, reply: FastifyReply) => sendError(reply, new ValidationError([{ location: 'path', field: '', rule: 'encoding', message: err.message }])),
+    // any id that fits in Node's 16 KiB of headers must reach validation (400), not miss the route (A14)
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Node checks the two receive timeouts on this period (default 30 s, which would stretch 10 s to 40 s)
+    http: { connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    // a path the router cannot decode passes the same gate as any request, then is a 400 (A13)
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => answerBadUrl(req, reply, err.message),
+    clientErrorHandler: answerClientError,
     // a caller's id is kept when it is safe to echo and log (§2.2)
     genReqId: (req: IncomingMessage) => {
       const h = req.headers['x-request-id'];
@@ -29,4 +45,41 @@ export function createHttpAdapter(): FastifyAdapter {
   f.removeAllContentTypeParsers();
   f.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
   return adapter;
+}
+
+/** Limits that depend on the configuration: beyond the cap, Node closes new connections at once (A6). */
+export function tuneServer(server: Server, cfg: MasConfig): void {
+  server.maxConnections = cfg.maxConnections;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+}
+
+/**
+ * Node's own answer to a request it could not read (slow headers or body, malformed or oversized
+ * head) is a raw text 408/400; ours is the envelope with the standard headers, logged (A13).
+ * Nothing of the request is known, not even its id, so the id is fresh.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  const id = randomUUID();
+  const e = clientErrorOf(err.code);
+  logger.log(`- - ${statusOf(e.code)} ${e.code} (${err.code ?? 'client error'}) id=${id}`);
+  if (!socket.writable || pending?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(e));
+  const head = [
+    `HTTP/1.1 ${statusOf(e.code)} ${e.code === 'REQUEST_TIMEOUT' ? 'Request Timeout' : 'Bad Request'}`,
+    'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store', 'X-Content-Type-Options: nosniff', `X-Request-Id: ${id}`, 'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never reads must not hold the fd
+}
+
+function clientErrorOf(code: string | undefined): MasError {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new RequestRejectedError('REQUEST_TIMEOUT', 'The request did not arrive in time');
+  const rule = code === 'HPE_HEADER_OVERFLOW' ? 'length' : 'pattern';
+  return new ValidationError([{ location: 'header', field: '', rule, message: 'the request head could not be read' }]);
 }

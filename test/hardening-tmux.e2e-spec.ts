@@ -6,7 +6,7 @@ import type { TmuxTree } from '../src/tmux/tmux.types';
 import { createTestApp, FAKE_AGENT, type TestApp } from './support/create-test-app';
 import { getJson, holdConnections } from './support/keepalive';
 import { environOf, pidsWithArgv, watchArgv } from './support/proc-scan';
-import { startServiceProcess, type ServiceProcess } from './support/service-process';
+import { startService, type ServiceProcess } from './support/service-process';
 import { scrubbedEnv, TmuxTestServer } from './support/tmux-server';
 import { standardTeam } from './support/team';
 import { waitFor } from './support/wait-for';
@@ -140,7 +140,7 @@ describe('issue 12 #2 (A6): spawn failures under fd exhaustion never end the pro
   });
 
   it('fd exhaustion: with ~180 idle keep-alive connections under ulimit -n 200, a tmux-backed request answers 503 resources (or normally) and the process lives on', async () => {
-    svc = await startServiceProcess(
+    svc = await startService(
       {
         MAS_TMUX_SOCKET: server.socket, MAS_TMUX_CONFIG: server.config, MAS_WORKSPACE_ROOT: workspace, MAS_AGENT_COMMAND: FAKE_AGENT,
         MAS_CACHE_TTL_MS: '0', MAS_API_MAX_CONNECTIONS: '60000', MAS_RATE_LIMIT_OTHER: '100000',

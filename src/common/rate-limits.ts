@@ -1,37 +1,56 @@
-import type { ExecutionContext } from '@nestjs/common';
-import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { MasConfig } from '../config/mas-config';
-import { pathOf } from './request-hooks';
 import { WindowThrottlerStorage } from './window-throttler-storage';
 
-/** Which budget a request draws from (contract R10). */
-export function budgetOf(req: Pick<FastifyRequest, 'method' | 'url'>): 'runs' | 'message' | 'lifecycle' | 'other' | 'exempt' {
-  const p = pathOf(req.url).replace(/\/$/, '') || '/';
-  if (req.method === 'OPTIONS' || p === '/health' || p === '/health/ready' || (p === '/' && req.method === 'HEAD')) return 'exempt';
-  if (req.method === 'POST' && p === '/runs') return 'runs';
-  if (req.method === 'POST' && p === '/message') return 'message';
-  if (req.method === 'POST' && /^\/sessions?\/[^/]+\/(stop|restore)$/.test(p)) return 'lifecycle';
-  return 'other';
+export type Budget = 'runs' | 'message' | 'lifecycle' | 'observe' | 'other';
+
+const WINDOW_MS = 60_000;
+
+/**
+ * Budgets by the route that matched (A7): its template, after the router decoded the path, so
+ * `POST /run%73` is a `runs` request and stop and restore share one `lifecycle` bucket. Anything
+ * not listed, unmatched routes included, is `other`.
+ */
+const ROUTE_BUDGETS: Record<string, Budget> = {
+  'POST /runs': 'runs',
+  'POST /message': 'message',
+  ...Object.fromEntries(['sessions', 'session'].flatMap((p) => [
+    [`POST /${p}/:sessionId/stop`, 'lifecycle'],
+    [`POST /${p}/:sessionId/restore`, 'lifecycle'],
+    [`GET /${p}/:sessionId/agents/:agentId/screen`, 'observe'],
+    [`GET /${p}/:sessionId/agents/:agentId/output`, 'observe'],
+  ])),
+};
+
+/** R10: liveness, the web UI's probe and readiness never spend a budget (preflights neither). */
+const EXEMPT = new Set(['HEAD /', 'GET /health', 'HEAD /health', 'GET /health/ready', 'HEAD /health/ready']);
+
+/** `METHOD /template` of the matched route, or undefined when nothing matched (a 404). */
+export function routeKey(req: Pick<FastifyRequest, 'method' | 'routeOptions'>): string | undefined {
+  const url = req.routeOptions?.url;
+  return url === undefined ? undefined : `${req.method} ${url}`;
 }
 
-/** Per-client limits per minute, one throttler whose limit depends on the route (R10). */
-export function throttlerOptions(cfg: MasConfig): ThrottlerModuleOptions {
-  const req = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>();
-  return {
-    storage: new WindowThrottlerStorage(),
-    throttlers: [
-      {
-        name: 'default',
-        ttl: 60_000,
-        limit: (ctx: ExecutionContext) => {
-          const b = budgetOf(req(ctx));
-          return b === 'exempt' ? Number.MAX_SAFE_INTEGER : cfg.rateLimits[b];
-        },
-        skipIf: (ctx: ExecutionContext) => budgetOf(req(ctx)) === 'exempt',
-        // one bucket per client and budget, so reads never eat the write budget
-        getTracker: (r: Record<string, unknown>) => `${String(r.ip)}:${budgetOf(r as unknown as FastifyRequest)}`,
-      },
-    ],
-  };
+export function budgetOf(req: Pick<FastifyRequest, 'method' | 'routeOptions'>, matched = true): Budget | 'exempt' {
+  if (req.method === 'OPTIONS') return 'exempt';
+  const key = matched ? routeKey(req) : undefined;
+  if (key === undefined) return 'other';
+  if (EXEMPT.has(key)) return 'exempt';
+  return ROUTE_BUDGETS[key] ?? 'other';
+}
+
+/**
+ * Per-client request counters, one fixed window of a minute per client and budget (R10, A7).
+ * The client is the remote address; a request counts whatever its answer turns out to be.
+ */
+export class RateLimiter {
+  private readonly store = new WindowThrottlerStorage();
+
+  constructor(private readonly limits: MasConfig['rateLimits']) {}
+
+  /** Counts one request: 0 when within budget, else the whole seconds until the window frees (1-60). */
+  hit(client: string, budget: Budget): number {
+    const r = this.store.hit(client, WINDOW_MS, this.limits[budget], budget);
+    return r.isBlocked ? Math.min(60, Math.max(1, r.timeToBlockExpire)) : 0;
+  }
 }

@@ -4,24 +4,38 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopback } from '../config/parse-env';
 import type { MasConfig } from '../config/mas-config';
 import { sendError } from '../errors/domain-exception.filter';
-import { RequestRejectedError } from '../errors/mas-error';
+import { type MasError, RequestRejectedError, ValidationError } from '../errors/mas-error';
+import { budgetOf, RateLimiter, routeKey } from './rate-limits';
+import { queryKeyIssues } from './input';
 
 const logger = new Logger('HTTP');
 const digest = (s: string) => createHash('sha256').update(s).digest();
 export const pathOf = (url: string) => url.split('?', 1)[0];
 
+/** Routes open without the token (§2.3), by matched template, never by raw path. */
+const PUBLIC = new Set(['GET /', 'HEAD /', 'GET /health', 'HEAD /health', 'GET /health/ready', 'HEAD /health/ready']);
+const BEARER = /^bearer +(.+)$/i;
+
+/** Requests that carried the valid token, or any request when no token is configured (A8). */
+const trusted = new WeakSet<object>();
+export const isTrusted = (req: FastifyRequest): boolean => trusted.has(req.raw);
+
+/** The gate of each app, for the router's bad-URL path, which runs no hooks. */
+const gates = new WeakMap<FastifyInstance, Gate>();
+type Gate = (req: FastifyRequest, reply: FastifyReply, matched: boolean) => boolean;
+
 /**
  * Fastify hooks around every route (404s included): standard headers and the request id (§2.2),
- * CORS allow-list, DNS-rebinding guard and optional bearer token (§2.3), an empty body as {},
- * and one log line per request with its duration (R11).
+ * then, in one early onRequest hook before routing's consequences and body parsing (A13): the rate
+ * budget (A7), DNS-rebinding guard, CORS allow-list and optional bearer token (§2.3), empty path
+ * segments (A14) and forbidden query keys (§2.2). Then an empty body as {}, and one log line per
+ * request with its duration (R11).
  */
 export function registerRequestHooks(f: FastifyInstance, cfg: MasConfig): void {
-  const guard = guardOf(cfg);
+  const gate = gateOf(cfg);
+  gates.set(f, gate);
   f.addHook('onRequest', (req, reply, done) => {
-    reply.headers({
-      'x-request-id': req.id, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
-    });
-    if (guard(req, reply)) done();
+    if (gate(req, reply, true)) done();
   });
   // Bodiless POSTs skip the parser; handlers always see an object.
   f.addHook('preValidation', (req, _reply, done) => {
@@ -29,17 +43,47 @@ export function registerRequestHooks(f: FastifyInstance, cfg: MasConfig): void {
     done();
   });
   f.addHook('onResponse', (req, reply, done) => {
-    logger.log(`${req.method} ${pathOf(req.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms id=${req.id}`);
+    logLine(req, reply);
     done();
   });
 }
 
+/**
+ * A path the router could not decode (`/sessions/%zz`): no route, so no hooks ran. It passes the
+ * same gate as any unmatched request, then is a 400 in the envelope, logged like the rest (A13).
+ */
+export function answerBadUrl(req: FastifyRequest, reply: FastifyReply, message: string): void {
+  const gate = gates.get(req.server);
+  reply.raw.once('finish', () => logLine(req, reply));
+  if (gate ? gate(req, reply, false) : standardHeaders(req, reply)) {
+    sendError(reply, new ValidationError([{ location: 'path', field: '', rule: 'pattern', message }]));
+  }
+}
+
+function logLine(req: FastifyRequest, reply: FastifyReply): void {
+  logger.log(`${req.method} ${pathOf(req.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms id=${req.id}`);
+}
+
+function standardHeaders(req: FastifyRequest, reply: FastifyReply): true {
+  reply.headers({
+    'x-request-id': req.id, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
+  });
+  return true;
+}
+
 /** True when the request may go on; otherwise it has been answered. */
-function guardOf(cfg: MasConfig) {
+function gateOf(cfg: MasConfig): Gate {
   const exactHosts = new Set(['localhost', '127.0.0.1', '[::1]', ...cfg.allowedHosts.map((h) => h.toLowerCase())]);
   const tokenDigest = cfg.token ? digest(cfg.token) : undefined;
   const loopback = isLoopback(cfg.host);
-  return (req: FastifyRequest, reply: FastifyReply): boolean => {
+  const limiter = new RateLimiter(cfg.rateLimits);
+  return (req, reply, matched) => {
+    standardHeaders(req, reply);
+    const emptySegment = hasEmptySegment(req.url);
+    const route = matched && !emptySegment ? routeKey(req) : undefined;
+    const budget = budgetOf(req, route !== undefined);
+    // counted before anything can refuse it: a 400, 401 or 404 still spends the budget (A7)
+    const wait = budget === 'exempt' ? 0 : limiter.hit(req.ip, budget);
     const origin = req.headers.origin;
     const allowed = origin !== undefined && (cfg.corsOrigins === '*' || cfg.corsOrigins.includes(origin));
     if (loopback) {
@@ -51,31 +95,41 @@ function guardOf(cfg: MasConfig) {
       reply.header('vary', 'Origin');
       reply.header('access-control-expose-headers', 'Retry-After, X-Request-Id, Idempotency-Replayed');
     }
-    if (req.method === 'OPTIONS') {
-      if (!allowed) return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
-      reply.header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
-      reply.header('access-control-allow-headers', 'Content-Type, Idempotency-Key, Authorization, X-Request-Id');
-      reply.header('access-control-max-age', '600');
-      reply.code(204).send();
-      return false;
-    }
+    if (req.method === 'OPTIONS') return preflight(reply, allowed);
+    if (wait > 0) return refuse(reply, new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, wait));
     if (req.method === 'POST' && origin !== undefined && !allowed) return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
-    if (tokenDigest && !isPublic(req)) {
-      const auth = String(req.headers.authorization ?? '');
-      const given = auth.startsWith('Bearer ') ? digest(auth.slice(7)) : undefined;
-      if (!given || !timingSafeEqual(given, tokenDigest)) return refuse(reply, new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'));
-    }
-    return true;
+    const tokenOk = !tokenDigest || validToken(req.headers.authorization, tokenDigest);
+    if (tokenOk) trusted.add(req.raw);
+    else if (!PUBLIC.has(route ?? '')) return refuse(reply, new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'));
+    if (emptySegment) return refuse(reply, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'));
+    // unmatched routes stay 404s; a matched one never sees a prototype key or bracket syntax
+    const issues = route !== undefined && req.url.includes('?') ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>) : [];
+    return issues.length ? refuse(reply, new ValidationError(issues)) : true;
   };
 }
 
-function refuse(reply: FastifyReply, err: RequestRejectedError): false {
-  sendError(reply, err);
+function preflight(reply: FastifyReply, allowed: boolean): false {
+  if (!allowed) return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
+  reply.header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
+  reply.header('access-control-allow-headers', 'Content-Type, Idempotency-Key, Authorization, X-Request-Id');
+  reply.header('access-control-max-age', '600');
+  reply.code(204).send();
   return false;
 }
 
-function isPublic(req: FastifyRequest): boolean {
-  const p = pathOf(req.url).replace(/\/$/, '') || '/';
-  if (p === '/') return req.method === 'GET' || req.method === 'HEAD';
-  return p === '/health' || p === '/health/ready';
+/** The scheme name is case-insensitive (A8); the token is compared in constant time. */
+function validToken(header: string | undefined, tokenDigest: Buffer): boolean {
+  const m = BEARER.exec(header ?? '');
+  return m !== null && timingSafeEqual(digest(m[1]), tokenDigest);
+}
+
+/** `/sessions//stop`: the router would match it with an empty id; §2.1 says it matches nothing. */
+function hasEmptySegment(url: string): boolean {
+  const p = pathOf(url).replace(/\/$/, '');
+  return p !== '' && p.slice(1).split('/').includes('');
+}
+
+function refuse(reply: FastifyReply, err: MasError): false {
+  sendError(reply, err);
+  return false;
 }

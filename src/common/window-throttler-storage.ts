@@ -7,7 +7,7 @@ interface Window {
   blockedUntil: number;
 }
 
-/** What the guard expects back (seconds), as @nestjs/throttler's ThrottlerStorageRecord. */
+/** A window's state in seconds, shaped as @nestjs/throttler's ThrottlerStorageRecord. */
 export interface WindowRecord {
   totalHits: number;
   timeToExpire: number;
@@ -36,6 +36,11 @@ export class WindowThrottlerStorage implements ThrottlerStorage {
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<WindowRecord> {
+    return this.hit(key, ttl, limit, throttlerName, blockDuration);
+  }
+
+  /** The same count, synchronously: the request hook decides before Fastify routes on. */
+  hit(key: string, ttl: number, limit: number, throttlerName: string, blockDuration = 0): WindowRecord {
     const now = Date.now();
     const id = `${throttlerName}\u0000${key}`;
     let w = this.windows.get(id);

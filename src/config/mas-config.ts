@@ -33,7 +33,9 @@ export interface MasConfig {
   idempotencyTtlMs: number;
   /** Breaker (R5): open time before the trial call, rolling window, minimum calls, failure percentage. */
   breaker: { resetTimeoutMs: number; rollingWindowMs: number; volumeThreshold: number; errorThresholdPercentage: number };
-  rateLimits: { runs: number; message: number; lifecycle: number; other: number };
+  rateLimits: { runs: number; message: number; lifecycle: number; observe: number; other: number };
+  /** Open HTTP connections beyond which new ones are closed at once (A6). */
+  maxConnections: number;
   /** Environment the service itself was started with; the source of PATH and passthrough values. */
   serviceEnv: Record<string, string | undefined>;
 }

@@ -78,8 +78,10 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
       runs: int('MAS_RATE_LIMIT_RUNS', 10, 1, 1_000_000),
       message: int('MAS_RATE_LIMIT_MESSAGE', 120, 1, 1_000_000),
       lifecycle: int('MAS_RATE_LIMIT_LIFECYCLE', 30, 1, 1_000_000),
+      observe: int('MAS_RATE_LIMIT_OBSERVE', 1200, 1, 1_000_000),
       other: int('MAS_RATE_LIMIT_OTHER', 600, 1, 1_000_000),
     },
+    maxConnections: int('MAS_API_MAX_CONNECTIONS', 512, 16, 65_536),
     serviceEnv: env,
   };
   if (problems.length) throw new ConfigError(problems);

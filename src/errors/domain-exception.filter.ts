@@ -13,6 +13,7 @@ const STATUS: Record<string, number> = {
   ROUTE_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   TARGET_NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
   SESSION_ID_AMBIGUOUS: 409,
   SESSION_TERMINATED: 409,
   SESSION_EXISTS: 409,
@@ -49,14 +50,18 @@ export class DomainExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<FastifyReply>();
     const req = host.switchToHttp().getRequest<FastifyRequest>();
+    // the connection is gone (a body that stopped arriving got its 408 from the client-error
+    // handler, or the client hung up): nothing can be answered, and it is no defect
+    if (req.raw.destroyed && (exception as { code?: unknown })?.code === 'ECONNRESET') {
+      this.logger.log(`${req.method} ${req.url}: connection closed before the request was read`);
+      return;
+    }
     const err = this.toMasError(exception);
     let status = err ? (STATUS[err.code] ?? 500) : 500;
     let body: ErrorBody;
     if (err && status !== 500) {
       body = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
       if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
-      // the throttler guard has set the seconds left in the client's window; 60 only as a fallback
-      if (status === 429 && !res.hasHeader('retry-after')) res.header('retry-after', '60');
       if (status >= 500) this.logger.warn(`${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`);
     } else {
       status = 500;
@@ -73,7 +78,6 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const s = exception.getStatus();
       if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');
-      if (s === 429) return new RequestRejectedError('RATE_LIMITED', 'Too many requests');
       if (s === 413) return tooLarge();
     }
     return fastifyError(exception);
@@ -92,10 +96,20 @@ function fastifyError(e: unknown): MasError | undefined {
   return undefined;
 }
 
-/** For middleware that answers before Nest's filter chain (body parsing, origin, host, token). */
-export function sendError(res: FastifyReply, err: MasError): void {
+/** The one table's status for a code; 500 for anything it does not know (a defect). */
+export function statusOf(code: string): number {
+  return STATUS[code] ?? 500;
+}
+
+/** The envelope of §3.1 for an expected failure. */
+export function errorBody(err: MasError): ErrorBody {
   const body: ErrorBody = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
   if (body.details === undefined) delete body.details;
+  return body;
+}
+
+/** For hooks that answer before Nest's filter chain (body parsing, origin, host, token, rate). */
+export function sendError(res: FastifyReply, err: MasError): void {
   if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
-  res.code(STATUS[err.code] ?? 500).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  res.code(statusOf(err.code)).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(err)));
 }

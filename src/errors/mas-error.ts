@@ -32,10 +32,10 @@ export class ValidationError extends MasError {
   }
 }
 
-/** Request-level refusals decided before any work: JSON, media type, size, origin, host, token. */
+/** Request-level refusals decided before any work: JSON, media type, size, origin, host, token, rate, time. */
 export class RequestRejectedError extends MasError {
   constructor(
-    code: 'INVALID_JSON' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'ORIGIN_NOT_ALLOWED' | 'HOST_NOT_ALLOWED' | 'UNAUTHORIZED' | 'ROUTE_NOT_FOUND' | 'RATE_LIMITED',
+    code: 'INVALID_JSON' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'ORIGIN_NOT_ALLOWED' | 'HOST_NOT_ALLOWED' | 'UNAUTHORIZED' | 'ROUTE_NOT_FOUND' | 'RATE_LIMITED' | 'REQUEST_TIMEOUT',
     message: string,
     details?: Details,
     retryAfter?: number,

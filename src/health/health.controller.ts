@@ -1,7 +1,8 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isTrusted } from '../common/request-hooks';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { ReadinessIndicators } from './health.indicators';
 
@@ -24,7 +25,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: tmux (version, breaker), workspace, agent command' })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { tmux: { status: 'up', version: 'tmux 3.3a' } }, timestamp: '2026-11-25T20:00:00.000Z' } } })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'NOT_READY with details.checks' })
-  async getReadiness(@Res({ passthrough: true }) res: FastifyReply) {
+  async getReadiness(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     let checks: Record<string, unknown>;
     let ok = true;
     try {
@@ -34,8 +35,15 @@ export class HealthController {
       ok = false;
       checks = ((e as { getResponse?: () => { details?: Record<string, unknown> } }).getResponse?.().details) ?? {};
     }
-    if (ok) return { status: 'ready', checks, timestamp: new Date().toISOString() };
+    // A8: paths, versions and the agent command are for token holders only
+    const full = isTrusted(req);
+    if (ok) return full ? { status: 'ready', checks, timestamp: new Date().toISOString() } : { status: 'ready', timestamp: new Date().toISOString() };
     res.code(503).header('retry-after', '5');
-    return { error: 'Service is not ready', code: 'NOT_READY', details: { checks }, timestamp: new Date().toISOString() };
+    return { error: 'Service is not ready', code: 'NOT_READY', details: { checks: full ? checks : upOrDown(checks) }, timestamp: new Date().toISOString() };
   }
+}
+
+/** Each check as `"up"` or `"down"`, nothing else. */
+function upOrDown(checks: Record<string, unknown>): Record<string, 'up' | 'down'> {
+  return Object.fromEntries(Object.entries(checks).map(([name, c]) => [name, (c as { status?: unknown })?.status === 'up' ? 'up' : 'down']));
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants as C, statSync } from 'node:fs';
+import { accessSync, constants as C, lstatSync, statSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
@@ -15,11 +15,16 @@ export function versionOk(v: string): boolean {
   return Boolean(m) && (Number(m![1]) > 3 || (Number(m![1]) === 3 && Number(m![2]) >= 2));
 }
 
-/** Readiness checks (contract §2.4); at most one tmux probe per 10 s. */
+interface TmuxProbe {
+  ok: boolean;
+  version?: string;
+}
+
+/** Readiness checks (contract §2.4). */
 @Injectable()
 export class ReadinessIndicators {
-  private lastProbe = 0;
-  private last: { ok: boolean; version?: string; serverRunning?: boolean } = { ok: false };
+  /** The last probe, shared by every check begun within its 10 s, failed or not (A9). */
+  private probe?: { at: number; result: Promise<TmuxProbe> };
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -29,19 +34,33 @@ export class ReadinessIndicators {
 
   async tmuxCheck() {
     const s = this.health.check('tmux');
-    if (Date.now() - this.lastProbe > PROBE_INTERVAL_MS || !this.last.ok) {
-      this.lastProbe = Date.now();
-      try {
-        const version = await this.tmux.version();
-        const serverRunning = (await this.tmux.listTree()).sessions.length > 0;
-        this.last = { ok: versionOk(version), version, serverRunning };
-      } catch {
-        this.last = { ok: false };
-      }
-    }
+    const last = await this.probeTmux();
     const breakerOpen = this.tmux.breaker.opened;
-    const info = { version: this.last.version ?? null, serverRunning: this.last.serverRunning ?? false, breaker: breakerOpen ? 'open' : 'closed' };
-    return this.last.ok && !breakerOpen ? s.up(info) : s.down(info);
+    const info = { version: last.version ?? null, serverRunning: this.serverSocketPresent(), breaker: breakerOpen ? 'open' : 'closed' };
+    return last.ok && !breakerOpen ? s.up(info) : s.down(info);
+  }
+
+  /**
+   * One `tmux -V` per 10 s at most, whatever its outcome (A9): a probe that re-ran on every failure
+   * spawned a client per request (8 at once) while tmux was already struggling.
+   */
+  private probeTmux(): Promise<TmuxProbe> {
+    if (this.probe && Date.now() - this.probe.at < PROBE_INTERVAL_MS) return this.probe.result;
+    const result = this.tmux.version().then(
+      (version) => ({ ok: versionOk(version), version }),
+      () => ({ ok: false }),
+    );
+    this.probe = { at: Date.now(), result };
+    return result;
+  }
+
+  /** Whether a server socket exists: informational, and it costs no tmux call (A9's budget is -V). */
+  private serverSocketPresent(): boolean {
+    try {
+      return lstatSync(this.cfg.tmuxSocket).isSocket();
+    } catch {
+      return false;
+    }
   }
 
   workspaceCheck() {

@@ -6,6 +6,8 @@ export type SessionRef = { kind: 'full'; id: string } | { kind: 'short'; short: 
 const FULL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHORT = /^[0-9a-f]{8}$/;
 const NAME = /^mas-([0-9a-f]{8})$/;
+/** The longest accepted form, a full id (A14): anything longer is a `length` problem. */
+const MAX_REF = 36;
 
 /** The three accepted forms of contract §4.1, or the issue that rejects the value. */
 export function parseRef(value: unknown, location: ValidationIssue['location'], field: string): SessionRef | ValidationIssue {
@@ -15,7 +17,7 @@ export function parseRef(value: unknown, location: ValidationIssue['location'], 
   const m = value.match(NAME);
   if (m) return { kind: 'short', short: m[1] };
   return {
-    location, field, rule: 'pattern',
+    location, field, rule: value.length > MAX_REF ? 'length' : 'pattern',
     message: 'must be a full session id (lower-case UUID), its first 8 hex digits, or mas-<8 hex>',
     ...(value.length <= 64 ? { received: value } : {}),
   };

@@ -1,68 +1,69 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { scrubbedEnv } from './tmux-server';
+import { waitFor } from './wait-for';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 export interface ServiceProcess {
   proc: ChildProcess;
   port: number;
-  /** Everything the service printed so far (JSON log lines). */
+  url: string;
+  /** Everything the process printed, for assertions and failure messages. */
   output(): string;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  exited: Promise<number | string>;
   alive(): boolean;
+  /** SIGKILL if still running, then waits for the exit. */
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port, picked by the kernel and released for the child to take. */
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
+      const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });
   });
 }
 
 /**
- * The real service (src/main.ts, transpiled on the fly) in a child process, for what an in-process
- * app cannot show: process limits (`prlimit`) and whether the process survives. Resolves once it
- * listens.
+ * The real service (`src/main.ts`, its own signal handling included) in a child process, for what an
+ * in-process test app cannot show: SIGTERM, process exit, process limits (`nofile` runs it under
+ * `prlimit`). Transpile-only: type checking is the typecheck script's job, and it would triple the
+ * start-up time on a busy machine. Resolves once `/health` answers.
  */
-export async function startServiceProcess(env: Record<string, string>, opts: { nofile?: number; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string>, opts: { nofile?: number } = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const node = [process.execPath, '-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'main.ts')];
+  const node = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts'];
   const argv = opts.nofile ? ['prlimit', `--nofile=${opts.nofile}:${opts.nofile}`, ...node] : node;
-  const proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: scrubbedEnv({ MAS_API_PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${out}`)), opts.timeoutMs ?? 60_000);
-    const check = () => {
-      if (out.includes('MAS API listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited with ${code}: ${out}`));
-    });
+  const proc = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
+    env: scrubbedEnv({ MAS_API_PORT: String(port), MAS_API_HOST: '127.0.0.1', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (gone) throw new Error(`service exited at start-up:\n${out}`);
+    return (await fetch(`${url}/health`)).ok;
+  }, 60_000, 200);
   return {
-    proc,
-    port,
+    proc, port, url, exited,
     output: () => out,
-    alive: () => proc.exitCode === null && proc.signalCode === null,
+    alive: () => !gone,
     stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await exited;
-      }
+      if (!gone) proc.kill('SIGKILL');
+      await exited;
     },
   };
 }
