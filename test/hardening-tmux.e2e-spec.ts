@@ -136,7 +136,7 @@ describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
     // the argv of every client this process spawned, including those too short-lived for the scan
     expect(spawned.length).toBeGreaterThan(0);
     expect(spawned.filter((argv) => argv.some((a) => a.includes(SECRET)))).toEqual([]);
-  });
+  }, 90_000);
 });
 
 describe('issue 12 #2 (A6): spawn failures under fd exhaustion never end the process', () => {
