@@ -72,6 +72,7 @@ describe('issue 12 #5 (A4): first create on a fresh machine, MAS_TMUX_SOCKET uns
 describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
   // hostile to tmux's parser too: quotes, $, #{}, ;, backslash, UTF-8 (T-74)
   const SECRET = `s3cret-${process.pid}-${Date.now()} 'q' "d" $HOME #{session_name} ;\\ é`;
+  const TOKEN = `tok-${process.pid}-${Date.now()}`;
   let server: TmuxTestServer;
   let t: TestApp;
   let spawned: string[][];
@@ -85,7 +86,7 @@ describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
       spawned.push([cmd, ...args]);
       return real(cmd, args, opts);
     }) as typeof childProcess.spawn);
-    t = await createTestApp(server, { MAS_AGENT_ENV_PASSTHROUGH: 'MAS_TEST_SECRET', MAS_TEST_SECRET: SECRET, MAS_API_TOKEN: `tok-${SECRET}` });
+    t = await createTestApp(server, { MAS_AGENT_ENV_PASSTHROUGH: 'MAS_TEST_SECRET', MAS_TEST_SECRET: SECRET, MAS_API_TOKEN: TOKEN });
   });
   afterAll(async () => {
     spy.mockRestore();
@@ -93,7 +94,7 @@ describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
     await server.stop();
   });
 
-  const auth = { Authorization: `Bearer tok-${SECRET}` };
+  const auth = { Authorization: `Bearer ${TOKEN}` };
   const agentPanes = async (name: string) =>
     (await server.ok('list-panes', '-s', '-t', `=${name}`, '-F', '#{pane_pid} #{@mas_agent_id}')).split('\n').filter((l) => /^\d+ \d\d$/.test(l)).map((l) => Number(l.split(' ')[0]));
 
@@ -108,7 +109,7 @@ describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
     const panes = await agentPanes(res.body.tmuxSession);
     expect(panes).toHaveLength(13);
     for (const pid of panes) expect(await environOf(pid)).toContain(`MAS_TEST_SECRET=${SECRET}`);
-    expect(await environOf(panes[0])).not.toContain(`MAS_API_TOKEN=tok-${SECRET}`);
+    expect((await environOf(panes[0])).filter((e) => e.includes(TOKEN))).toEqual([]);
 
     // restore builds its plan the same way and goes through the same gateway call
     await request(t.http).post(`/sessions/${res.body.sessionId}/stop`).set(auth).send({ force: true }).expect(200);
@@ -119,10 +120,23 @@ describe('issue 12 #4 (A5): passthrough secrets never in any argv', () => {
     const restored = await agentPanes(res.body.tmuxSession);
     for (const pid of restored) expect(await environOf(pid)).toContain(`MAS_TEST_SECRET=${SECRET}`);
 
+    // a create while the control client runs (a message just attached it) sends the secrets as its lines
+    await request(t.http).post('/message').set(auth).send({ session: res.body.tmuxSession, target: '00', message: 'x' }).expect(200);
+    expect(t.gateway.control?.up).toBe(true);
+    const starts = t.gateway.control!.starts;
+    const forked = spawned.length;
+    const watch3 = watchArgv(SECRET);
+    const second = await request(t.http).post('/runs').set(auth).send(standardTeam()).expect(201);
+    await waitFor(() => agentsRunning(t, second.body.sessionId, auth), 15000);
+    expect(await watch3.stop()).toEqual([]);
+    expect(t.gateway.control!.starts).toBe(starts);
+    expect(spawned.slice(forked).filter((argv) => argv.includes('new-session'))).toEqual([]); // it went over the control client
+    for (const pid of await agentPanes(second.body.tmuxSession)) expect(await environOf(pid)).toContain(`MAS_TEST_SECRET=${SECRET}`);
+
     // the argv of every client this process spawned, including those too short-lived for the scan
     expect(spawned.length).toBeGreaterThan(0);
     expect(spawned.filter((argv) => argv.some((a) => a.includes(SECRET)))).toEqual([]);
-  });
+  }, 90_000);
 });
 
 describe('issue 12 #2 (A6): spawn failures under fd exhaustion never end the process', () => {

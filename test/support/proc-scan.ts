@@ -20,7 +20,7 @@ export function watchArgv(needle: string): { stop(): Promise<number[]> } {
   const loop = (async () => {
     while (running) {
       for (const p of await pidsWithArgv(needle)) seen.add(p);
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5)); // leave the service in this process room to work
     }
   })();
   return {
