@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { TREE_TEMPLATE } from '../src/tmux/tmux-format';
+import { treeTemplate } from '../src/tmux/tmux-format';
 import { parseEnv } from '../src/config/parse-env';
 import { resolveAgentCommand } from '../src/runs/session-layout';
 import { hit, load, resetConnections, type LoadResult } from './load';
@@ -73,7 +73,7 @@ function forkFloor(): number {
   const xs: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t0 = process.hrtime.bigint();
-    tmux('list-panes', '-a', '-F', TREE_TEMPLATE);
+    tmux('list-panes', '-a', '-F', treeTemplate('0123456789ab'));
     xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return xs.sort((a, b) => a - b)[7];

@@ -9,6 +9,7 @@ import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { attachCommand, publicAgent, statusOf } from './session.mapper';
 import { SessionService } from './session.service';
+import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from './snapshot';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,35 +42,51 @@ export class LifecycleService {
     });
   }
 
-  /** Steps 2–5 of §4.7; the caller holds the lock. */
+  /** Steps 2–5 of §4.7; the caller holds the lock and `k` was read under it. */
   private async stopLocked(k: KnownSession, force: boolean) {
     const t0 = Date.now();
     if (!k.tmux) {
       const warnings = k.source === 'workspace' && k.record?.session?.STATUS === 'active' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
       return { alreadyStopped: true, graceful: true, ...(warnings.length ? { warnings } : {}) };
     }
-    const graceful = force ? k.agents.every((a) => a.status !== 'running') : await this.gracefulPhase(k);
-    await this.tmux.killSession(k.tmux.id);
+    const { graceful, last } = force ? { graceful: k.agents.every((a) => a.status !== 'running'), last: k } : await this.gracefulPhase(k);
+    // Killed by id only while it is still this very session: a session gone meanwhile (server
+    // restarted, ids reused by someone else's sessions) is not looked for by its old id.
+    if (last) await this.tmux.killSession(k.tmux.id);
     const warnings = k.source === 'workspace' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
     this.logger.log(`stopped ${k.tmuxName} graceful=${graceful} in ${Date.now() - t0}ms`);
     return { alreadyStopped: false, graceful, ...(warnings.length ? { warnings } : {}) };
   }
 
-  /** Stop keys to each running agent, then poll every 250 ms until none runs or the grace ends (§7.7). */
-  private async gracefulPhase(k: KnownSession): Promise<boolean> {
-    const running = k.agents.filter((a) => a.status === 'running' && a.paneId);
-    if (!running.length) return true;
+  /**
+   * Stop keys to each running agent, then a snapshot every 250 ms until none runs or the grace ends
+   * (§7.7). Every round targets the panes of a fresh view of the same tmux session (same server,
+   * id and creation time), never ids read seconds ago: after a server restart those are reused and
+   * name another's panes. `last` is the newest view, undefined once the session is gone.
+   */
+  private async gracefulPhase(k: KnownSession): Promise<{ graceful: boolean; last?: KnownSession }> {
+    let now: KnownSession | undefined = k;
     for (const [i, key] of this.cfg.agentStopKeys.entries()) {
-      if (i > 0) await sleep(500);
+      if (i > 0) {
+        await sleep(500);
+        now = await this.current(k);
+      }
+      const running = now?.agents.filter((a) => a.status === 'running' && a.paneId) ?? [];
+      if (!running.length) break;
       await Promise.all(running.map((a) => this.tmux.sendKey(a.paneId!, key).catch(() => undefined)));
     }
     const deadline = Date.now() + this.cfg.stopGraceMs;
-    while (Date.now() < deadline) {
-      const now = await this.sessions.fresh(k);
-      if (!now?.tmux || now.agents.every((a) => a.status !== 'running')) return true;
+    while (now && now.agents.some((a) => a.status === 'running') && Date.now() < deadline) {
       await sleep(250);
+      now = await this.current(k);
     }
-    return false;
+    return { graceful: !now || now.agents.every((a) => a.status !== 'running'), last: now };
+  }
+
+  /** `k` as it is now, only while it is the very same tmux session. */
+  private async current(k: KnownSession): Promise<KnownSession | undefined> {
+    const now = await this.sessions.fresh(k);
+    return now?.tmux && k.tmux && sameTmuxSession(now.tmux, k.tmux) ? now : undefined;
   }
 
   async restore(raw: string, body: Record<string, unknown>) {
@@ -79,8 +96,7 @@ export class LifecycleService {
     throwIfIssues(issues);
     const state = this.sessions.state;
     const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
-    const snap = await this.sessions.snapshot(true);
-    const k = this.sessions.resolve(snap, raw, 'path', 'sessionId');
+    const { k, snap } = await this.sessions.findWithSnapshot(raw, 'path', 'sessionId');
     if (state.restoring.has(k.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
     if (k.source !== 'workspace' || !k.record || !(await isRealPath(k.workingDir))) throw new NotRestorableError('no_session_dir');
     if (!k.record.session) throw new NotRestorableError(k.record.sessionProblem ?? 'metadata_unreadable');
@@ -102,7 +118,8 @@ export class LifecycleService {
     const t0 = Date.now();
     // A2: a forced restore cancels the startup job first, as stop does; restore types no prompts
     this.sessions.state.startups.get(k.id)?.cancel();
-    if (force && k.tmux) await this.stopLocked(k, true);
+    const live = force && k.tmux ? await this.sessions.fresh(k) : undefined; // re-read under the lock
+    if (live?.tmux) await this.stopLocked(live, true);
     await this.writer.checkWritable();
     const unsafe = await unsafeSlots(k.workingDir, k.roster);
     const previous = await this.writer.setIndexStatus(k.id, 'restoring');
@@ -140,6 +157,11 @@ export class LifecycleService {
       throw e;
     }
   }
+}
+
+/** Same server (a restarted one reuses `$N`), same id, same creation time. */
+function sameTmuxSession(a: TmuxSession, b: TmuxSession): boolean {
+  return a.id === b.id && a.serverPid === b.serverPid && a.created === b.created;
 }
 
 function nameTaken(k: KnownSession): ConflictError {

@@ -89,13 +89,17 @@ export class SessionService {
     this.cache.invalidate();
   }
 
+  /** Validates the reference before any tmux call (R8), then resolves it in a snapshot. */
   async find(raw: unknown, location: ValidationIssue['location'] = 'path', field = 'sessionId', fresh = false): Promise<KnownSession> {
-    return this.resolve(await this.snapshot(fresh), raw, location, field);
+    const ref = parseRefOrThrow(raw, location, field);
+    return resolveRef(await this.snapshot(fresh), ref, raw as string);
   }
 
-  /** {@link find} in a snapshot the caller holds. */
-  resolve(snap: Snapshot, raw: unknown, location: ValidationIssue['location'], field: string): KnownSession {
-    return resolveRef(snap, parseRefOrThrow(raw, location, field), raw as string);
+  /** {@link find} with the snapshot it resolved in, for a caller that checks more of it (restore). */
+  async findWithSnapshot(raw: unknown, location: ValidationIssue['location'], field: string): Promise<{ k: KnownSession; snap: Snapshot }> {
+    const ref = parseRefOrThrow(raw, location, field);
+    const snap = await this.snapshot(true);
+    return { k: resolveRef(snap, ref, raw as string), snap };
   }
 
   /**

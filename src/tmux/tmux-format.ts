@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { runSteps, runStepsYielding, type Steps } from '../common/steps';
 import type { TmuxPane, TmuxSession, TmuxTree, TmuxWindow } from './tmux.types';
 
@@ -10,6 +11,7 @@ export const FS = '\u241f';
  * No paths are listed (T-11: raw paths can split records).
  */
 export const TREE_FIELDS = [
+  'pid',
   'session_id',
   'session_name',
   'session_created',
@@ -37,7 +39,15 @@ export const TREE_FIELDS = [
   '@mas_agent_unsafe',
 ] as const;
 
-export const TREE_TEMPLATE = RS + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
+/**
+ * Every record starts with RS and a nonce drawn per call ({@link newNonce}): window names and user
+ * options are printed raw, so a value holding LF + RS (in any session on the server, ours or not)
+ * could otherwise start a well-formed record of its own and claim another session's id (T-11).
+ */
+export const treeTemplate = (nonce: string): string => RS + nonce + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
+export const newNonce = (): string => randomBytes(6).toString('hex');
+/** Only MAS-named sessions are listed (§1.2): others' names and windows never reach the parser. */
+export const MAS_FILTER = `#{m:mas-${'[0-9a-f]'.repeat(8)},#{session_name}}`;
 /** Field positions, from the same list: the parser indexes records instead of building objects. */
 const AT = Object.fromEntries(TREE_FIELDS.map((f, i) => [f, i])) as Record<(typeof TREE_FIELDS)[number], number>;
 
@@ -52,16 +62,17 @@ export interface ParseResult {
  * without it continues the previous record (a raw LF in a name), and a record with the wrong field
  * count, or text before any record, is dropped and counted.
  */
-export function splitRecords(stdout: string, count: number): { records: string[][]; dropped: number } {
-  return runSteps(splitRecordsSteps(stdout, count));
+export function splitRecords(stdout: string, count: number, nonce: string): { records: string[][]; dropped: number } {
+  return runSteps(splitRecordsSteps(stdout, count, nonce));
 }
 
 /** {@link splitRecords} with a slice boundary every 1,000 records: at 3,000 panes it is a 4-5 ms block. */
-function* splitRecordsSteps(stdout: string, count: number): Steps<{ records: string[][]; dropped: number }> {
+function* splitRecordsSteps(stdout: string, count: number, nonce: string): Steps<{ records: string[][]; dropped: number }> {
   const raw: string[] = [];
+  const start = RS + nonce;
   let dropped = 0;
   for (const line of stdout.split('\n')) {
-    if (line.startsWith(RS)) raw.push(line.slice(1));
+    if (line.startsWith(start)) raw.push(line.slice(start.length));
     else if (raw.length) raw[raw.length - 1] += '\n' + line;
     else if (line !== '') dropped++; // text before any record: not tmux's answer to our template
   }
@@ -80,7 +91,7 @@ function* splitRecordsSteps(stdout: string, count: number): Steps<{ records: str
 
 /** The fields of `list-sessions`: ids, names and the tags a create must check (§4.9 step 2, §4.12). */
 export const SESSION_FIELDS = ['session_id', 'session_name', '@mas_session_id', '@mas_request_id'] as const;
-export const SESSION_TEMPLATE = RS + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
+export const sessionTemplate = (nonce: string): string => RS + nonce + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
 
 export interface SessionName {
   id: string;
@@ -89,22 +100,22 @@ export interface SessionName {
   tagRequestId: string;
 }
 
-export function parseSessionNames(stdout: string): SessionName[] {
-  return splitRecords(stdout, SESSION_FIELDS.length).records.map(([id, name, tagSessionId, tagRequestId]) => ({ id, name, tagSessionId, tagRequestId }));
+export function parseSessionNames(stdout: string, nonce: string): SessionName[] {
+  return splitRecords(stdout, SESSION_FIELDS.length, nonce).records.map(([id, name, tagSessionId, tagRequestId]) => ({ id, name, tagSessionId, tagRequestId }));
 }
 
 /** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */
-export function parseTree(stdout: string): ParseResult {
-  return runSteps(parseTreeSteps(stdout));
+export function parseTree(stdout: string, nonce: string): ParseResult {
+  return runSteps(parseTreeSteps(stdout, nonce));
 }
 
 /** {@link parseTree} in slices of 500 records, for the background snapshot. */
-export function parseTreeYielding(stdout: string): Promise<ParseResult> {
-  return runStepsYielding(parseTreeSteps(stdout));
+export function parseTreeYielding(stdout: string, nonce: string): Promise<ParseResult> {
+  return runStepsYielding(parseTreeSteps(stdout, nonce));
 }
 
-function* parseTreeSteps(stdout: string): Steps<ParseResult> {
-  const { records, dropped } = yield* splitRecordsSteps(stdout, TREE_FIELDS.length);
+function* parseTreeSteps(stdout: string, nonce: string): Steps<ParseResult> {
+  const { records, dropped } = yield* splitRecordsSteps(stdout, TREE_FIELDS.length, nonce);
   yield;
   const sessions = new Map<string, TmuxSession>();
   const windows = new Map<string, TmuxWindow>();
@@ -115,6 +126,7 @@ function* parseTreeSteps(stdout: string): Steps<ParseResult> {
     if (!s) {
       s = {
         id: f[AT.session_id],
+        serverPid: num(f[AT.pid]),
         name: f[AT.session_name],
         created: num(f[AT.session_created]),
         attached: num(f[AT.session_attached]),

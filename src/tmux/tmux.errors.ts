@@ -67,7 +67,12 @@ export function isNoServer(r: RunResult): boolean {
   return !r.timedOut && !r.spawnError && classifyStderr(r.stderr) === 'NO_SERVER';
 }
 
-/** Failures that mean tmux answered: they never count against the breaker (contract R5). */
+/**
+ * Failures that mean tmux answered: they never count against the breaker (contract R5). Output over
+ * its cap is one too (T-52): tmux answered, only more than we read, so it cannot open the circuit
+ * for everyone.
+ */
 export function isClientOutcome(e: unknown): boolean {
+  if (e instanceof TmuxError && e.details?.reason === 'output_too_large') return true;
   return e instanceof TmuxGoneError || e instanceof TmuxDuplicateError || e instanceof InternalError;
 }

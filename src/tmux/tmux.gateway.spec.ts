@@ -6,10 +6,13 @@ import { ScriptedRunner } from '../../test/support/scripted-runner';
 import { parseEnv } from '../config/parse-env';
 import { TmuxGateway } from './tmux.gateway';
 
-function row(session: number, pane: number): string {
+/** The per-call nonce of a listing (the 12 hex digits after RS in its -F template). */
+const nonceOf = (args: string[]): string => (args.includes('-F') ? args[args.indexOf('-F') + 1].slice(RS.length, RS.length + 12) : '');
+
+function row(session: number, pane: number, nonce = ''): string {
   const v: Record<string, string> = Object.fromEntries(TREE_FIELDS.map((f) => [f, '']));
   Object.assign(v, { session_id: `$${session}`, session_name: `mas-${String(session).padStart(8, '0')}`, window_id: `@${session}`, window_index: '0', window_name: 'unit1', pane_id: `%${session * 100 + pane}`, pane_index: String(pane), session_created: '1', window_panes: '14' });
-  return RS + TREE_FIELDS.map((f) => v[f]).join(FS);
+  return RS + nonce + TREE_FIELDS.map((f) => v[f]).join(FS);
 }
 
 describe(TmuxGateway.name, () => {
@@ -17,14 +20,22 @@ describe(TmuxGateway.name, () => {
   afterEach(() => sut.onModuleDestroy());
 
   it('reads 50 sessions × 14 panes with exactly one list-panes call (R1)', async () => {
-    const out = Array.from({ length: 50 }, (_, s) => Array.from({ length: 14 }, (_, p) => row(s, p)).join('\n')).join('\n') + '\n';
-    const runner = new ScriptedRunner(() => ({ stdout: out }));
+    const out = (nonce: string) => Array.from({ length: 50 }, (_, s) => Array.from({ length: 14 }, (_, p) => row(s, p, nonce)).join('\n')).join('\n') + '\n';
+    const runner = new ScriptedRunner((args) => ({ stdout: out(nonceOf(args)) }));
     sut = new TmuxGateway(runner);
     const tree = await sut.listTree();
     expect(tree.sessions).toHaveLength(50);
     expect(tree.sessions[7].windows[0].panes).toHaveLength(14);
     expect(runner.calls).toHaveLength(1);
-    expect(runner.calls[0].slice(0, 3)).toEqual(['list-panes', '-a', '-F']);
+    expect(runner.calls[0].slice(0, 4)).toEqual(['list-panes', '-a', '-f', '#{m:mas-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f],#{session_name}}']);
+  });
+
+  it('a raw value holding LF and RS cannot start a record: the per-call nonce (attack finding 1)', async () => {
+    // session 1's window name ends in LF + a forged record for $2, without this call's nonce
+    const forged = (nonce: string) => `${row(1, 0, nonce)}\n${row(2, 0)}\n${row(3, 0, nonce)}\n`;
+    sut = new TmuxGateway(new ScriptedRunner((args) => ({ stdout: forged(nonceOf(args)) })));
+    const tree = await sut.listTree();
+    expect(tree.sessions.map((x) => x.id)).toEqual(['$3']); // the forged line joined session 1's record, which is dropped
   });
 
   it('treats "no server running" as an empty tree', async () => {
@@ -98,23 +109,23 @@ describe(TmuxGateway.name, () => {
   });
 
   it('control client shows as attached (issue 12 #11, A15): a closed client still listed is subtracted, others are not', async () => {
-    const listed = (attached: string, list: string) => row(1, 0).replace(/^(.*)$/, (r) => {
-      const f = r.slice(RS.length).split(FS);
+    const listed = (attached: string, list: string) => (nonce: string) => {
+      const f = row(1, 0).slice(RS.length).split(FS);
       f[TREE_FIELDS.indexOf('session_attached')] = attached;
       f[TREE_FIELDS.indexOf('session_attached_list')] = list;
-      return RS + f.join(FS);
-    });
-    let out = '';
-    const runner = new ScriptedRunner((args) => (args[0] === 'list-panes' ? { stdout: out } : {}));
+      return RS + nonce + f.join(FS) + '\n';
+    };
+    let out = (_nonce: string) => '';
+    const runner = new ScriptedRunner((args) => (args[0] === 'list-panes' ? { stdout: out(nonceOf(args)) } : {}));
     const fake = new FakeControlClient();
     fake.onLine = () => setImmediate(() => fake.reply());
     Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
     sut = new TmuxGateway(runner, parseEnv({ MAS_TMUX_SOCKET: '/tmp/mgw/s' }));
     await sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1'); // attaches client-4242
     sut.control!.close(); // idle close: tmux detaches it a few ms later
-    out = listed('2', 'client-4242,/dev/pts/3') + '\n';
+    out = listed('2', 'client-4242,/dev/pts/3');
     expect((await sut.listTree()).sessions[0].attached).toBe(1); // the user's terminal only
-    out = listed('1', 'client-4242') + '\n';
+    out = listed('1', 'client-4242');
     expect((await sut.listTree()).sessions[0].attached).toBe(0);
   });
 
@@ -132,7 +143,7 @@ describe(TmuxGateway.name, () => {
     const cfg = parseEnv({ MAS_TMUX_SOCKET: '/tmp/mgw/s' });
 
     it('asks a read again on the fork path', async () => {
-      const runner = new ScriptedRunner(() => ({ stdout: row(1, 0) + '\n' }));
+      const runner = new ScriptedRunner((args) => ({ stdout: row(1, 0, nonceOf(args)) + '\n' }));
       const fake = vanishing(runner);
       sut = new TmuxGateway(runner, cfg);
       await sut.pasteMany('warm', [{ paneId: '%1', inMode: false }], '$1'); // a write starts the client

@@ -6,7 +6,7 @@ import { chain, createSessionCommands, createWindowCommands, exactSession, packC
 import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
-import { parseSessionNames, parseTree, parseTreeYielding, SESSION_TEMPLATE, TREE_TEMPLATE, type SessionName } from './tmux-format';
+import { MAS_FILTER, newNonce, RS, parseSessionNames, parseTree, parseTreeYielding, sessionTemplate, treeTemplate, type SessionName } from './tmux-format';
 import type { RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
@@ -52,13 +52,16 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** The whole server in one `list-panes -a -F` call (T-10); no server = empty tree (T-06). */
   async listTree(): Promise<TmuxTree> {
-    const r = await this.tmux.read({ args: ['list-panes', '-a', '-F', TREE_TEMPLATE], op: 'list-panes', noServerOk: true });
+    const nonce = newNonce();
+    const r = await this.tmux.read({ args: ['list-panes', '-a', '-f', MAS_FILTER, '-F', treeTemplate(nonce)], op: 'list-panes', noServerOk: true });
     if (isNoServer(r)) return { sessions: [] };
     const t0 = performance.now();
-    const { tree, dropped } = await parseTreeYielding(r.stdout);
+    const { tree, dropped } = await parseTreeYielding(r.stdout, nonce);
     this.logger.debug(`list-panes: parsed ${r.stdout.length} chars, ${tree.sessions.length} sessions in ${(performance.now() - t0).toFixed(1)}ms (wall, in slices)`);
     if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
-    if (dropped && tree.sessions.length === 0) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
+    // Garbage, not tmux's answer to our template: no record carries this call's nonce. A session whose
+    // raw values break its own record is dropped alone; it must not fail the listing for everyone.
+    if (dropped && tree.sessions.length === 0 && !r.stdout.includes(RS + nonce)) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
     return this.withoutOwnClient(tree);
   }
 
@@ -82,13 +85,14 @@ export class TmuxGateway implements OnModuleDestroy {
    * that does not grow with the number of sessions on the server. A missing session is an empty tree.
    */
   async listSession(name: string, viaControl = false): Promise<TmuxTree> {
-    const args = ['list-panes', '-s', '-t', exactSession(name), '-F', TREE_TEMPLATE];
+    const nonce = newNonce();
+    const args = ['list-panes', '-s', '-t', exactSession(name), '-F', treeTemplate(nonce)];
     // A write's re-read rides a control client that already runs (decision 0006). It never starts
     // one: an attach counts as session activity (§5.6), so a client attaches only to type.
     const control = viaControl ? { commands: [args] } : undefined;
     try {
       const r = await this.tmux.read({ args, op: 'list-panes', noServerOk: true, control });
-      return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout).tree);
+      return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout, nonce).tree);
     } catch (e) {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
       throw e;
@@ -97,9 +101,10 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Every session's name and MAS tags, from `list-sessions`: cheaper than the pane tree at large N. */
   async listSessionNames(): Promise<SessionName[]> {
-    const args = ['list-sessions', '-F', SESSION_TEMPLATE];
+    const nonce = newNonce();
+    const args = ['list-sessions', '-f', MAS_FILTER, '-F', sessionTemplate(nonce)];
     const r = await this.tmux.read({ args, op: 'list-sessions', noServerOk: true, control: { commands: [args] } });
-    return isNoServer(r) ? [] : parseSessionNames(r.stdout);
+    return isNoServer(r) ? [] : parseSessionNames(r.stdout, nonce);
   }
 
   /** `tmux -V` (T-07). */
@@ -120,7 +125,8 @@ export class TmuxGateway implements OnModuleDestroy {
     const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
     const groups = [createSessionCommands(plan), ...secrets, ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
-    groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', TREE_TEMPLATE]]);
+    const nonce = newNonce();
+    groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', treeTemplate(nonce)]]);
     let last: RunResult | undefined;
     for (const [i, packed] of packCommands(groups).entries()) {
       const session = i === 0 ? exactSession(plan.name) : created.id!;
@@ -137,7 +143,7 @@ export class TmuxGateway implements OnModuleDestroy {
       if (i === 0) created.id = takeCreatedId(last.stdout).id;
       if (!created.id) throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', { reason: 'parse_failed' });
     }
-    return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest).tree);
+    return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest, nonce).tree);
   }
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */

@@ -28,8 +28,10 @@ export interface TmuxWindow {
 }
 
 export interface TmuxSession {
-  /** `$n` */
+  /** `$n`: unique while the server lives, reused by the next server (T-13). */
   id: string;
+  /** The server's pid: with `id` and `created`, tells this session from a restarted server's `$n`. */
+  serverPid: number;
   name: string;
   /** Epoch seconds. */
   created: number;
