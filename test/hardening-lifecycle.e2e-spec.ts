@@ -176,7 +176,7 @@ describe('hardening: a session killed from outside between the invocations of a 
 });
 
 describe('hardening: a /runs whose rollback could not finish (e2e, real tmux)', () => {
-  it('#12 answers 504 outcome unknown, not rolled_back, when the rollback itself timed out', async () => {
+  it('#12 answers 504 outcome unknown, not rolled_back, when the rollback itself timed out; the late session is kept and found by its key', async () => {
     const server = TmuxTestServer.create();
     const t = await createTestApp(server, { MAS_TMUX_TIMEOUT_MS: '600', MAS_TMUX_CONTROL: 'false' });
     await server.ok('new-session', '-d', '-s', 'work', 'sleep 600');
@@ -188,8 +188,16 @@ describe('hardening: a /runs whose rollback could not finish (e2e, real tmux)', 
       return id as ReturnType<typeof crypto.randomUUID>;
     });
     try {
-      const res = await request(t.http).post('/runs').set('X-Request-Id', 'stalled').send(small).expect(504);
+      const res = await request(t.http).post('/runs').set('X-Request-Id', 'stalled').set('Idempotency-Key', 'stalled-create').send(small).expect(504);
       expect(res.body).toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'unknown' } });
+      // attack finding 5: the server resumes and runs the queued create; the session is a workspace
+      // session (its directory was kept), and a retry with the same key answers 201 with it
+      process.kill(pid, 'SIGCONT');
+      await waitFor(async () => (await server.sessionNames()).includes(`mas-${id.slice(0, 8)}`), 10000);
+      expect(existsSync(path.join(t.workspace, 'sessions', id, '.session'))).toBe(true);
+      const again = await request(t.http).post('/runs').set('Idempotency-Key', 'stalled-create').send(small).expect(201);
+      expect(again.body.sessionId).toBe(id);
+      await request(t.http).post(`/sessions/${id}/stop`).send({ force: true }).expect(200);
     } finally {
       process.kill(pid, 'SIGCONT');
       jest.restoreAllMocks();

@@ -44,8 +44,12 @@ export class IdempotencyService {
     return key;
   }
 
-  /** Runs `fn` once per (key, route, body); `replayed` is called when a recorded answer is returned. */
-  async run<T>(key: string | undefined, route: string, body: unknown, fn: () => Promise<T>, replayed: () => void): Promise<T> {
+  /**
+   * Runs `fn` once per (key, route, body); `replayed` is called when a recorded answer is returned.
+   * A recorded 504 is replayed only after `recover` (when given) found nothing: the timed-out write
+   * may have happened after all, and then its current result is the answer (§4.12).
+   */
+  async run<T>(key: string | undefined, route: string, body: unknown, fn: () => Promise<T>, replayed: () => void, recover?: () => Promise<T | undefined>): Promise<T> {
     if (!key) return fn();
     const now = Date.now();
     const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
@@ -56,11 +60,13 @@ export class IdempotencyService {
       this.entries.set(key, existing); // most recently used last
       const o = await existing.outcome;
       if (this.entries.get(key) === existing) {
+        const found = !o.ok && recover && o.error instanceof MasError && o.error.code === 'TMUX_TIMEOUT' ? await recover() : undefined;
         replayed();
+        if (found !== undefined) return found;
         if (o.ok) return o.value as T;
         throw o.error;
       }
-      return this.run(key, route, body, fn, replayed); // the first attempt was not recorded: run again
+      return this.run(key, route, body, fn, replayed, recover); // the first attempt was not recorded: run again
     }
     const outcome = fn().then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
     const entry: Entry = { route, bodyHash, expires: now + this.cfg.idempotencyTtlMs, outcome };

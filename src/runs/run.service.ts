@@ -7,6 +7,7 @@ import { MasError, TmuxDuplicateError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../sessions/session.mapper';
 import { SessionService } from '../sessions/session.service';
 import type { KnownSession } from '../sessions/snapshot';
+import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { parseRunRequest, type RunRequest } from './run-request';
@@ -36,9 +37,7 @@ export class RunService {
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
     // One list-sessions call, not a full snapshot: names and tags are all a create needs to check.
     const [live, dirs] = await Promise.all([this.tmux.listSessionNames(), this.sessions.sessionDirNames()]);
-    // A create answered before a restart, or whose answer was lost, is found by its tag (§4.12).
-    const tagged = keyHash ? live.find((s) => s.tagRequestId === keyHash && /^[0-9a-f-]{36}$/.test(s.tagSessionId)) : undefined;
-    const existing = tagged && (await this.sessions.fresh({ id: tagged.tagSessionId, source: 'workspace', tmuxName: tagged.name }));
+    const existing = keyHash ? await this.tagged(live, keyHash) : undefined;
     if (existing) return this.response(existing);
     await this.writer.checkWritable();
     const agentPath = resolveAgentCommand(this.cfg);
@@ -96,6 +95,21 @@ export class RunService {
     }
   }
 
+  /**
+   * A live session created with this Idempotency-Key, for a retry whose first answer was a 504 (the
+   * create may have run after all, T-51) or is unknown after a restart (§4.12).
+   */
+  async findByKey(key: string) {
+    const k = await this.tagged(await this.tmux.listSessionNames(), hashKey(key));
+    return k && this.response(k);
+  }
+
+  /** A create answered before a restart, or whose answer was lost, is found by its tag (§4.12). */
+  private async tagged(live: SessionName[], keyHash: string): Promise<KnownSession | undefined> {
+    const s = live.find((x) => x.tagRequestId === keyHash && /^[0-9a-f-]{36}$/.test(x.tagSessionId));
+    return s && this.sessions.fresh({ id: s.tagSessionId, source: 'workspace', tmuxName: s.name });
+  }
+
   private response(k: KnownSession) {
     return {
       sessionId: k.id, shortId: k.shortId, tmuxSession: k.tmuxName, status: 'starting' as const,
@@ -107,7 +121,13 @@ export class RunService {
 
   /** Nothing partial remains (R13): our own tmux session (by id, A1), index entry, directory. True when all of it went. */
   private async rollback(id: string, tmuxTried: boolean, createdId: string | undefined): Promise<boolean> {
-    let complete = !tmuxTried || (await rollbackTmux(this.tmux, id, createdId, this.logger));
+    if (tmuxTried && !(await rollbackTmux(this.tmux, id, createdId, this.logger))) {
+      // tmux did not answer: the session may still appear (T-51). Its directory and index entry stay,
+      // so it is then a workspace session (stoppable, restorable), never agents in a deleted directory.
+      this.sessions.invalidate();
+      return false;
+    }
+    let complete = true;
     await this.writer.remove(id).catch((e) => {
       complete = false;
       this.logger.error(`rollback: remove ${id} failed: ${String(e)}`);

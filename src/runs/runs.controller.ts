@@ -23,6 +23,7 @@ export class RunsController {
   createRun(@Body() body: RunsRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
-    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.header('idempotency-replayed', 'true'));
+    const recover = k ? () => this.runs.findByKey(k) : undefined;
+    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.header('idempotency-replayed', 'true'), recover);
   }
 }
