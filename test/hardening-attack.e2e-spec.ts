@@ -88,4 +88,16 @@ describe('hardening: attacks on sessions this workspace does not own (e2e, real 
     for (let i = 0; i < 8; i++) await request(t.http).get('/sessions').expect(200);
     await request(t.http).post('/runs').send(small).expect(201);
   }, 30000);
+
+  it('attack 7: with synchronize-panes on, a message to one agent reaches no other pane; the setting is kept', async () => {
+    const s = (await request(t.http).post('/runs').send(small).expect(201)).body;
+    await waitFor(async () => (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.state === 'ready', 15000);
+    tmuxSync('set-option', '-w', '-t', `=${s.tmuxSession}:unit1`, 'synchronize-panes', 'on');
+    const got = (a: string) => readFileSync(path.join(t.workspace, 'sessions', s.sessionId, 'unit', a, 'received.bin'), 'latin1');
+    const before11 = got('11');
+    await request(t.http).post('/message').send({ session: s.tmuxSession, target: '10', message: 'only-for-10' }).expect(200);
+    expect(got('10').endsWith('only-for-10\r')).toBe(true);
+    expect(got('11')).toBe(before11);
+    expect(display(`=${s.tmuxSession}:unit1`, '#{synchronize-panes}')).toBe('1');
+  }, 30000);
 });

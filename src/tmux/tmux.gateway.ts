@@ -192,16 +192,30 @@ export class TmuxGateway implements OnModuleDestroy {
 
   async sendKey(paneId: string, key: string): Promise<void> {
     if (!KEY_ALLOWLIST.has(key)) throw new InternalError(`key ${key} is not allowlisted`);
-    await this.writeOne(['send-keys', '-t', paneId, key], 'send-keys');
+    await this.writeChain(unsynchronized(paneId, ['send-keys', '-t', paneId, key]), 'send-keys');
   }
 
   /** Constant literal text only (the EOF convention); `-l --` so nothing is a key name or flag (T-32, T-33). */
   async sendLiteral(paneId: string, constant: 'EOF'): Promise<void> {
-    await this.writeOne(['send-keys', '-t', paneId, '-l', '--', constant], 'send-keys');
+    await this.writeChain(unsynchronized(paneId, ['send-keys', '-t', paneId, '-l', '--', constant]), 'send-keys');
   }
 
   /** One command, over the control client when one runs (a line instead of a fork), else forked. */
   private writeOne(cmd: string[], op: string, noServerOk = false): Promise<RunResult> {
-    return this.tmux.write(chain([cmd]), op, noServerOk, undefined, { commands: [cmd] });
+    return this.writeChain([cmd], op, noServerOk);
   }
+
+  private writeChain(cmds: string[][], op: string, noServerOk = false): Promise<RunResult> {
+    return this.tmux.write(chain(cmds), op, noServerOk, undefined, { commands: cmds });
+  }
+}
+
+/**
+ * A key reaches only its pane even where someone turned `synchronize-panes` on: tmux copies a
+ * synchronised pane's keys to every pane of the window, so an Enter meant for one agent would
+ * submit what sits in the others. Off on the target pane for this one command, then back to what
+ * the window says; one invocation, so nothing interleaves.
+ */
+function unsynchronized(paneId: string, cmd: string[]): string[][] {
+  return [['set-option', '-p', '-t', paneId, 'synchronize-panes', 'off'], cmd, ['set-option', '-p', '-u', '-t', paneId, 'synchronize-panes']];
 }
