@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { FS, RS, TREE_FIELDS } from '../src/tmux/tmux-format';
@@ -100,4 +100,20 @@ describe('hardening: attacks on sessions this workspace does not own (e2e, real 
     expect(got('11')).toBe(before11);
     expect(display(`=${s.tmuxSession}:unit1`, '#{synchronize-panes}')).toBe('1');
   }, 30000);
+
+  it('attack 8: a tmux configuration whose hooks bend the creation layout: 502 layout_incomplete, nothing left', async () => {
+    const conf = path.join(server.dir, 'hooks.conf');
+    writeFileSync(conf, "set-hook -g after-new-window 'rename-window hijacked'\n");
+    const hooked = TmuxTestServer.create();
+    const h = await createTestApp(hooked, { MAS_TMUX_CONFIG: conf });
+    try {
+      const res = await request(h.http).post('/runs').send(small).expect(502);
+      expect(res.body).toMatchObject({ code: 'TMUX_ERROR', details: { reason: 'layout_incomplete' } });
+      expect(await hooked.sessionNames()).toEqual([]);
+      expect(existsSync(path.join(h.workspace, 'sessions')) ? readdirSync(path.join(h.workspace, 'sessions')).filter((n) => !n.startsWith('.')) : []).toEqual([]);
+    } finally {
+      await h.close();
+      await hooked.stop();
+    }
+  });
 });

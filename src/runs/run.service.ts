@@ -11,6 +11,7 @@ import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { parseRunRequest, type RunRequest } from './run-request';
+import { layoutProblems } from './layout-check';
 import { planLayout, resolveAgentCommand } from './session-layout';
 import { unsafeSlots } from './slot-dirs';
 import { StartupJob } from './startup.job';
@@ -79,6 +80,8 @@ export class RunService {
       const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name }, listed);
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
       if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
+      const problems = layoutProblems(plan, k);
+      if (problems.length) throw new TmuxError('TMUX_ERROR', 'tmux did not build the creation layout (a hook in the tmux configuration?)', { reason: 'layout_incomplete', problems });
       this.sessions.invalidate();
       this.startup.start(k, req.prompts);
       return k;

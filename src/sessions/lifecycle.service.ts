@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, MasError, NotRestorableError, TmuxDuplicateError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import { layoutProblems } from '../runs/layout-check';
 import { rollbackTmux } from '../runs/rollback';
 import { isRealPath, unsafeSlots } from '../runs/slot-dirs';
 import { planLayout, resolveAgentCommand } from '../runs/session-layout';
@@ -134,6 +135,8 @@ export class LifecycleService {
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
       const after = await this.sessions.fresh(k);
       if (!after?.tmux) throw new TmuxError('TMUX_ERROR', 'Restored session vanished', { reason: 'session_vanished' });
+      const problems = layoutProblems(plan, after);
+      if (problems.length) throw new TmuxError('TMUX_ERROR', 'tmux did not build the creation layout (a hook in the tmux configuration?)', { reason: 'layout_incomplete', problems });
       // agents in unsafe slots were never launched (A3): they neither fail nor carry the restore
       const launched = agentPath ? after.agents.filter((a) => !unsafe.has(a.agentId)) : [];
       if (launched.length && launched.every((a) => a.status !== 'running')) {
