@@ -22,7 +22,9 @@ RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > /tmp/ext
 
 # Runtime: tmux 3.3a, a UTF-8 locale, tini as PID 1 (it reaps the tmux server and the panes: do not add
 # docker's --init or compose's init: true, which would nest a second tini), an unprivileged user.
-# tmux is pinned to 3.3a with any Debian revision, so security updates still install.
+# tmux is pinned to 3.3a with any Debian revision, so security updates still install. The user's shell is
+# bash: tmux runs a one-word pane command as "$SHELL -c cmd", and dash (Debian's sh) does not exec it,
+# so the agent would stay behind a shell that contract §5.4 reads as "no agent process".
 FROM node:${NODE_VERSION}-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tmux=3.3a-* tini \
@@ -30,7 +32,9 @@ RUN apt-get update \
  && useradd --create-home --shell /bin/bash --uid 10001 mas \
  && mkdir -p /workspace \
  && chown mas /workspace
+# SHELL: tmux's default-shell even for a --user without a passwd entry (see the useradd above).
 ENV LC_ALL=C.UTF-8 \
+    SHELL=/bin/bash \
     NODE_ENV=production \
     MAS_API_HOST=0.0.0.0 \
     MAS_API_PORT=8765 \
