@@ -3,13 +3,14 @@
 # is reachable: Debian 12 (debootstrap --variant=minbase, from the Debian mirror) plus this machine's own
 # Node and npm, imported under the official name so the Dockerfile's FROM finds it.
 # Usage: test/container/build-base.sh IMAGE_TAG   (e.g. node:20-bookworm-slim; the major must be the host's)
+# STAND_IN_NODE=/path/to/node takes that Node binary instead of the host's (npm stays the host's).
 # Needs root, debootstrap and a reachable docker daemon. The image carries the label mas.stand-in.
 set -euo pipefail
 TAG="${1:?usage: build-base.sh IMAGE_TAG}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-NODE_BIN="$(readlink -f "$(command -v node)")"
+NODE_BIN="$(readlink -f "${STAND_IN_NODE:-$(command -v node)}")"
 NPM_DIR="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
-NODE_VERSION="$(node -p 'process.versions.node')"
+NODE_VERSION="$("$NODE_BIN" -p 'process.versions.node')"
 want="${TAG#node:}"; want="${want%%-*}"
 if [ "${NODE_VERSION%%.*}" != "$want" ]; then
   echo "build-base: $TAG needs Node $want but this machine has Node $NODE_VERSION" >&2; exit 1

@@ -53,7 +53,7 @@ stop)
   stop_pid "$DIR/containerd.pid"
   # Anything still mounted below DIR (a container's shm, say) is unmounted first, deepest first, so the
   # removal can never reach through a mount into another file system.
-  grep -F " $DIR/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -F " $DIR/" /proc/self/mountinfo || true; } | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf --one-file-system "$DIR"
   ;;
 *) echo "usage: private-daemon.sh start|stop DIR" >&2; exit 2 ;;

@@ -4,8 +4,8 @@
 # reachable and this runs as root, a private one (test/container/private-daemon.sh), stopped and deleted
 # at the end with everything in it.
 # Base image: node:<NODE_VERSION>-bookworm-slim if present or pullable; otherwise, offline, a stand-in
-# built from debootstrap and this machine's own Node (test/container/build-base.sh), whose major then
-# decides NODE_VERSION. The build trusts the extra CA certificates of NODE_EXTRA_CA_CERTS or npm's cafile
+# built from debootstrap and this machine's own Node (test/container/build-base.sh; STAND_IN_NODE picks
+# another Node binary), whose major then decides NODE_VERSION. The build trusts the extra CA certificates of NODE_EXTRA_CA_CERTS or npm's cafile
 # (EXTRA_CA_CERTS build argument), for TLS-intercepting proxies.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +15,7 @@ WORK="$(mktemp -d /tmp/mas-ctr.XXXXXX)"
 OWN=""
 cleanup() {
   local rc=$?
+  set +e
   if [ -n "$OWN" ]; then
     say "stopping the private docker daemon and deleting its data"
     bash test/container/private-daemon.sh stop "$WORK/d"
@@ -45,9 +46,10 @@ if docker image inspect "$BASE" >/dev/null 2>&1; then
 elif timeout 60 docker pull -q "$BASE" >/dev/null 2>&1; then
   say "base $BASE: pulled from the registry"
 else
-  HOST_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+  STAND_IN_NODE="${STAND_IN_NODE:-$(command -v node)}"; export STAND_IN_NODE
+  HOST_MAJOR="$("$STAND_IN_NODE" -p 'process.versions.node.split(".")[0]')"
   say "base $BASE: NO REGISTRY BASE IMAGE could be pulled; building a stand-in offline from debootstrap (bookworm minbase)"
-  say "  and this machine's Node $(node --version), so the image is built and tested on Node $HOST_MAJOR, not $NODE_VERSION"
+  say "  and this machine's Node $("$STAND_IN_NODE" --version) ($STAND_IN_NODE), so the image is built and tested on Node $HOST_MAJOR$([ "$HOST_MAJOR" = "$NODE_VERSION" ] || echo ", not $NODE_VERSION")"
   NODE_VERSION="$HOST_MAJOR"; BASE="node:$NODE_VERSION-bookworm-slim"
   docker image inspect "$BASE" >/dev/null 2>&1 || bash test/container/build-base.sh "$BASE"
 fi
