@@ -4,6 +4,8 @@
 # Usage: test/container/private-daemon.sh start DIR   prints DOCKER_HOST=unix://DIR/docker.sock
 #        test/container/private-daemon.sh stop DIR    stops both daemons and deletes DIR
 # No bridge and no iptables rules: builds and containers use the host network (--network host).
+# Storage: overlay2 where the kernel has overlayfs (a container then starts without copying the image),
+# else vfs; MAS_DOCKER_STORAGE_DRIVER forces one. If dockerd does not come up with overlay2, vfs is tried.
 set -euo pipefail
 cmd="${1:?usage: private-daemon.sh start|stop DIR}"; DIR="${2:?usage: private-daemon.sh start|stop DIR}"
 
@@ -30,17 +32,24 @@ EOF
   containerd --config "$DIR/containerd.toml" >"$DIR/containerd.log" 2>&1 &
   echo $! >"$DIR/containerd.pid"
   for _ in $(seq 1 100); do [ -S "$DIR/containerd.sock" ] && break; sleep 0.1; done
-  dockerd --host "unix://$DIR/docker.sock" --containerd "$DIR/containerd.sock" --config-file "$DIR/daemon.json" \
-    --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid" \
-    --iptables=false --bridge=none --storage-driver=vfs >"$DIR/dockerd.log" 2>&1 &
-  echo $! >"$DIR/dockerd.launcher.pid"
-  for _ in $(seq 1 300); do
-    if DOCKER_HOST="unix://$DIR/docker.sock" docker version >/dev/null 2>&1; then
-      echo "DOCKER_HOST=unix://$DIR/docker.sock"; exit 0
-    fi
-    sleep 0.1
+  drivers="${MAS_DOCKER_STORAGE_DRIVER:-$(grep -qw overlay /proc/filesystems && echo overlay2) vfs}"
+  for driver in $drivers; do
+    mkdir -p "$DIR/data-$driver"
+    dockerd --host "unix://$DIR/docker.sock" --containerd "$DIR/containerd.sock" --config-file "$DIR/daemon.json" \
+      --data-root "$DIR/data-$driver" --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid" \
+      --iptables=false --bridge=none --storage-driver="$driver" >"$DIR/dockerd.log" 2>&1 &
+    echo $! >"$DIR/dockerd.launcher.pid"
+    for _ in $(seq 1 300); do
+      if DOCKER_HOST="unix://$DIR/docker.sock" docker version >/dev/null 2>&1; then
+        echo "DOCKER_HOST=unix://$DIR/docker.sock"; exit 0
+      fi
+      kill -0 "$(cat "$DIR/dockerd.launcher.pid")" 2>/dev/null || break
+      sleep 0.1
+    done
+    echo "private-daemon: dockerd did not come up with storage driver $driver; its log:" >&2; tail -5 "$DIR/dockerd.log" >&2
+    stop_pid "$DIR/dockerd.launcher.pid"
   done
-  echo "private-daemon: dockerd did not come up; its log:" >&2; tail -20 "$DIR/dockerd.log" >&2; exit 1
+  exit 1
   ;;
 stop)
   [ -d "$DIR" ] || exit 0

@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 
 # --- daemon
 if [ "${CONTAINER_TEST_OWN_DAEMON:-}" = 1 ] || { ! docker version >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; }; then
-  say "starting a private docker daemon (own containerd, socket and data root under $WORK/d; vfs, no bridge)"
+  say "starting a private docker daemon (own containerd, socket and data root under $WORK/d; no bridge)"
   OWN=1
   export "$(bash test/container/private-daemon.sh start "$WORK/d")"
 elif ! docker version >/dev/null 2>&1; then
@@ -80,7 +80,7 @@ if ! "${BUILD[@]}" --network host -t "$IMAGE" --build-arg NODE_VERSION="$NODE_VE
      --build-arg EXTRA_CA_CERTS="$EXTRA_CA" . >"$WORK/build.log" 2>&1; then
   tail -40 "$WORK/build.log"; say "image build FAILED"; exit 1
 fi
-say "built $IMAGE in $((SECONDS - t0)) s: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'), Node $(docker run --rm --network host --entrypoint node "$IMAGE" --version), $(docker run --rm --network host --entrypoint tmux "$IMAGE" -V)"
+say "built $IMAGE in $((SECONDS - t0)) s: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
 # --- smoke test
 bash test/container/smoke.sh "$IMAGE"

@@ -15,7 +15,7 @@ BASE="http://127.0.0.1:$PORT"
 MAS_API_TOKEN="$(node -p 'require("crypto").randomBytes(24).toString("hex")')"
 export MAS_API_TOKEN # docker run -e MAS_API_TOKEN takes it from here: never on a command line (A5)
 pass=0; fail=0; BODY=""; CODE=""
-cleanup() { docker rm -f -v "$NAME" >/dev/null 2>&1; rm -rf "$TMP"; }
+cleanup() { docker rm -f -v "$NAME" "$NAME-notoken" >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 ok() { pass=$((pass+1)); echo "ok   $1"; }
@@ -39,10 +39,11 @@ wait_until() { # wait_until SECONDS COMMAND… — polls every 0.25 s
   until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.25; done
 }
 
-echo "smoke: image $IMAGE, container $NAME on port $PORT (host network)"
+echo "smoke: image $IMAGE, container $NAME on port $PORT (host network), storage driver $(docker info -f '{{.Driver}}')"
 
 # 1. Bound to 0.0.0.0 (the image's default) without a token, the service refuses to start.
-out="$(env -u MAS_API_TOKEN timeout 60 docker run --rm --network host -e MAS_API_PORT="$PORT" "$IMAGE" 2>&1)"; rc=$?
+# (not --rm: on a vfs daemon the removal alone can take a minute; cleanup removes it)
+out="$(env -u MAS_API_TOKEN timeout 60 docker run --name "$NAME-notoken" --network host -e MAS_API_PORT="$PORT" "$IMAGE" 2>&1)"; rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'MAS_API_TOKEN is required' <<<"$out"; then ok "refuses to start on 0.0.0.0 without MAS_API_TOKEN (exit $rc)"
 else bad "refuses to start on 0.0.0.0 without MAS_API_TOKEN" "exit $rc: ${out:0:300}"; fi
 
@@ -55,6 +56,7 @@ docker run -d --name "$NAME" --network host --health-interval 2s \
   "$IMAGE" >/dev/null || { bad "docker run"; echo "$pass passed, $fail failed"; exit 1; }
 up() { call GET /health; [ "$CODE" = 200 ]; }
 if wait_until 60 up; then check "GET /health is 200" 200 status ok
+  echo "     (in the container: $(in_ctr node --version), $(in_ctr tmux -V), $(in_ctr sh -c 'echo $SHELL'))"
 else bad "GET /health is 200" "never answered; logs: $(docker logs "$NAME" 2>&1 | tail -5)"; fi
 call GET /health/ready;                 check "GET /health/ready is 200 ready" 200 status ready
 NOAUTH=1 call GET /sessions;            check "GET /sessions without the token is 401" 401 code UNAUTHORIZED
@@ -108,7 +110,7 @@ else bad "HEALTHCHECK healthy" "$(docker inspect -f '{{json .State.Health}}' "$N
 
 # 8. The curl smoke test, with the token.
 if out="$("$REPO/test/sessions-api.sh" --token-file - "$BASE" <<<"$MAS_API_TOKEN" 2>&1)"; then ok "test/sessions-api.sh --token-file: $(tail -1 <<<"$out")"
-else bad "test/sessions-api.sh --token-file" "$(grep -E '^FAIL|passed' <<<"$out")"; fi
+else bad "test/sessions-api.sh --token-file" "$(grep -E '^FAIL' <<<"$out" | head -3 | cut -c1-300) … $(tail -1 <<<"$out")"; fi
 
 # 9. docker stop with a live session (tmux server and agents running) ends within 10 s, cleanly: exit code 0,
 # or 143 (Nest re-raises SIGTERM after its shutdown hooks), never 137 (SIGKILL after the 10 s).
