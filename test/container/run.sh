@@ -2,11 +2,12 @@
 # npm run test:container — builds the image from the Dockerfile and smoke-tests it (test/container/smoke.sh).
 # Daemon: the one `docker` reaches; with CONTAINER_TEST_OWN_DAEMON=1 (what .ci/run sets), or when none is
 # reachable and this runs as root, a private one (test/container/private-daemon.sh), stopped and deleted
-# at the end with everything in it.
+# at the end with everything in it. On a daemon it did not start, it removes its containers and its image
+# (a stand-in base it built stays, for the next run).
 # Base image: node:<NODE_VERSION>-bookworm-slim if present or pullable; otherwise, offline, a stand-in
 # built from debootstrap and this machine's own Node (test/container/build-base.sh; STAND_IN_NODE picks
-# another Node binary), whose major then decides NODE_VERSION. The build trusts the extra CA certificates of NODE_EXTRA_CA_CERTS or npm's cafile
-# (EXTRA_CA_CERTS build argument), for TLS-intercepting proxies.
+# another Node binary), whose major then decides NODE_VERSION. The build trusts the extra CA certificates
+# of NODE_EXTRA_CA_CERTS or npm's cafile (EXTRA_CA_CERTS build argument), for TLS-intercepting proxies.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { echo "[test:container] $*"; }
@@ -32,7 +33,8 @@ trap 'exit 130' INT TERM
 if [ "${CONTAINER_TEST_OWN_DAEMON:-}" = 1 ] || { ! docker version >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; }; then
   say "starting a private docker daemon (own containerd, socket and data root under $WORK/d; no bridge)"
   OWN=1
-  export "$(bash test/container/private-daemon.sh start "$WORK/d")"
+  dh="$(bash test/container/private-daemon.sh start "$WORK/d")" || { say "the private docker daemon did not start" >&2; exit 1; }
+  export "$dh"
 elif ! docker version >/dev/null 2>&1; then
   say "no docker daemon reachable (start one, or run as root with docker.io installed)" >&2; exit 1
 fi
