@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Smoke test of a running MAS API with curl (the seed's tests/test_sessions_api.sh).
-# Usage: test/sessions-api.sh [BASE_URL]   (default: $MAS_API_URL, else http://127.0.0.1:8765)
+# Usage: test/sessions-api.sh [--token-file FILE] [BASE_URL]   (default: $MAS_API_URL, else http://127.0.0.1:8765)
+# A protected service (MAS_API_TOKEN set on it): --token-file names a file holding the token ("-" reads it
+# from stdin: test/sessions-api.sh --token-file - URL <<<"$MAS_API_TOKEN"). The token then goes with every
+# request, through curl's config on stdin rather than its argv (contract A5: no secret on a command line),
+# and one more check proves that a request without it is 401.
 # Prints one line per check and closes with "N passed, M failed"; exits non-zero on any failure.
 # It creates one small session with POST /runs, and stops it again at the end.
 set -u
+TOKEN=""
+if [ "${1:-}" = "--token-file" ]; then
+  f="${2:?--token-file needs a file (- for stdin)}"; [ "$f" = - ] && f=/dev/stdin
+  TOKEN="$(tr -d '\r\n' <"$f")" || exit 2
+  [ -n "$TOKEN" ] || { echo "sessions-api.sh: the token file is empty" >&2; exit 2; }
+  shift 2
+fi
 BASE="${1:-${MAS_API_URL:-http://127.0.0.1:8765}}"
 pass=0; fail=0; BODY=""; CODE=""
 
 call() { # call METHOD PATH [JSON]
-  local out
-  if [ $# -ge 3 ]; then out=$(curl -s -w '\n%{http_code}' -X "$1" "$BASE$2" -H 'Content-Type: application/json' -d "$3")
-  else out=$(curl -s -w '\n%{http_code}' -X "$1" "$BASE$2"); fi
+  local out auth=""
+  [ -n "$TOKEN" ] && auth="header = \"Authorization: Bearer $TOKEN\""
+  if [ $# -ge 3 ]; then out=$(curl -s -K - -w '\n%{http_code}' -X "$1" "$BASE$2" -H 'Content-Type: application/json' -d "$3" <<<"$auth")
+  else out=$(curl -s -K - -w '\n%{http_code}' -X "$1" "$BASE$2" <<<"$auth"); fi
   CODE="${out##*$'\n'}"; BODY="${out%$'\n'*}"
 }
 field() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{let v=JSON.parse(d);for(const k of process.argv[1].split("."))v=v?.[k];process.stdout.write(v===undefined?"":String(v))})' "$1" <<<"$BODY"; }
@@ -23,6 +35,11 @@ check() { # check NAME EXPECTED_STATUS [FIELD EXPECTED_VALUE]
 
 call GET /;                                   check "GET / identifies the service" 200 name "MAS API Server"
 call GET /health;                             check "GET /health is up" 200 status ok
+if [ -n "$TOKEN" ]; then
+  saved="$TOKEN"; TOKEN=""
+  call GET /sessions;                         check "GET /sessions without the token is 401" 401 code UNAUTHORIZED
+  TOKEN="$saved"
+fi
 for s in active inactive terminated restoring all; do
   call GET "/sessions?status=$s";             check "GET /sessions?status=$s" 200
 done
