@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { FS, RS, TREE_FIELDS } from '../src/tmux/tmux-format';
-import { createTestApp, type TestApp } from './support/create-test-app';
+import { createTestApp, FAKE_AGENT, type TestApp } from './support/create-test-app';
 import { scrubbedEnv, TmuxTestServer } from './support/tmux-server';
 import { teamAgent } from './support/team';
 import { waitFor } from './support/wait-for';
@@ -114,6 +114,24 @@ describe('hardening: attacks on sessions this workspace does not own (e2e, real 
     } finally {
       await h.close();
       await hooked.stop();
+    }
+  });
+
+  it('a one-word agent command never passes through sh -c (T-34): a path with ";" runs as itself', async () => {
+    const dir = mkdtempSync('/tmp/ma-');
+    const agent = path.join(dir, 'agent;touch pwned'); // a shell would run "touch pwned" in the pane's directory
+    copyFileSync(FAKE_AGENT, agent);
+    chmodSync(agent, 0o755);
+    const own = TmuxTestServer.create();
+    const a = await createTestApp(own, { MAS_AGENT_COMMAND: JSON.stringify([agent]) });
+    try {
+      const s = (await request(a.http).post('/runs').send(small).expect(201)).body;
+      await waitFor(async () => (await request(a.http).get(`/sessions/${s.sessionId}`)).body.agentCount === 2);
+      for (const id of ['10', '11']) expect(existsSync(path.join(a.workspace, 'sessions', s.sessionId, 'unit', id, 'pwned'))).toBe(false);
+    } finally {
+      await a.close();
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

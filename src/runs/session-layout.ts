@@ -67,7 +67,7 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
     if (input.unsafe?.has(id)) return { agentId: id, launched: false, unsafe: true, cwd: dir, env: {} };
     const agentDir = path.join(unitDir, id);
     const env = { MAS_AGENT_ID: id, MAS_AGENT_ROLE: roleOf(id), MAS_UNIT_ID: String(unitOf(id)), MAS_AGENT_DIR: agentDir };
-    return { agentId: id, launched: Boolean(input.agentArgv), cwd: agentDir, env, command: input.agentArgv };
+    return { agentId: id, launched: Boolean(input.agentArgv), cwd: agentDir, env, command: input.agentArgv && directArgv(input.agentArgv) };
   };
   const windows: WindowPlan[] = [
     { index: 0, name: 'shell', panes: [idle()], keepDead: false, tiled: false },
@@ -81,4 +81,14 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   }
   windows.push({ index: windows.length, name: 'monitor', panes: [idle()], keepDead: false, tiled: false });
   return { name, cols: cfg.windowCols, rows: cfg.windowRows, sessionEnv, secretEnv, tags: input.tags, windows, selectWindow: 1 };
+}
+
+/**
+ * tmux runs a command given as ONE argument through `sh -c` (T-34): a one-word agent command (an
+ * absolute path) would be parsed by a shell, and under dash the pane's process stays `sh`, so the
+ * agent never counts as running. `env --` makes it two words: executed directly, and `env` execs
+ * the agent, which is then the pane's own process (§7.5).
+ */
+export function directArgv(argv: string[]): string[] {
+  return argv.length === 1 ? ['/usr/bin/env', '--', argv[0]] : argv;
 }
