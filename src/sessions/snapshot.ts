@@ -131,10 +131,16 @@ function terminatedRoster(r: SessionRecord): string[] {
 const sameDir = (a: string | undefined, ws: string): boolean => a !== undefined && path.resolve(a) === ws;
 const inside = (p: string | undefined, ws: string): string | undefined => (p && path.resolve(p).startsWith(ws + path.sep) ? path.resolve(p) : undefined);
 
-/** `.mas_session` STARTED_AT is local time `YYYY-MM-DD HH:MM:SS` (§6.7). */
+/**
+ * `.mas_session` STARTED_AT is local time `YYYY-MM-DD HH:MM:SS` (§6.7). `Date` rolls out-of-range
+ * parts over (month 13 is next January), so the value counts only when every part comes back as
+ * written; otherwise it is unparsable and the next candidate is used (§5.6).
+ */
 function localTime(v: string | undefined): string | undefined {
   const m = v?.match(/^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/);
   if (!m) return undefined;
-  const d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  const [y, mo, day, h, mi, s] = m.slice(1).map(Number);
+  const d = new Date(y, mo - 1, day, h, mi, s);
+  const back = [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+  return back.every((x, i) => x === [y, mo, day, h, mi, s][i]) ? d.toISOString() : undefined;
 }

@@ -76,7 +76,9 @@ export class WorkspaceReader {
       rec.sessionProblem = 'metadata_unreadable';
       warnings.push('METADATA_UNREADABLE');
     }
+    // A10: stop and restore leave such a metadata.json untouched; a reader sees why (a missing one is no problem)
     if (m.ok) rec.metadata = jsonObject(m.text) as SessionMetadata | undefined;
+    if ((m.ok && !rec.metadata) || (!m.ok && m.reason !== 'missing')) addOnce(warnings, 'METADATA_UNREADABLE');
     if (c.ok) {
       rec.config = jsonObject(c.text);
       if (!rec.config) warnings.push('CONFIG_UNREADABLE');
@@ -129,6 +131,10 @@ export class WorkspaceReader {
     this.cache.set(file, { key, value });
     return value;
   }
+}
+
+function addOnce(list: string[], w: string): void {
+  if (!list.includes(w)) list.push(w);
 }
 
 function jsonObject(text: string): Record<string, unknown> | undefined {

@@ -7,7 +7,7 @@ import { type CheckedDir, withCheckedDir } from './checked-dir';
 import { SAFE_WORD, serializeSession } from './key-value';
 import { CAPS, readSafe } from './safe-file';
 import { nextMetadata, nextSession, type StatusUpdate } from './status-update';
-import { isoSeconds, updateIndex, type IndexEntry } from './sessions-index';
+import { isoSeconds, readIndex, updateIndex, type IndexEntry } from './sessions-index';
 import { copyTemplates } from './templates';
 import { WorkspaceReader } from './workspace.reader';
 
@@ -86,9 +86,15 @@ export class WorkspaceWriter {
     });
   }
 
-  /** Rollback of a failed create: index entry, then the directory, without following symlinks. */
+  /**
+   * Rollback of a failed create: index entry, then the directory, without following symlinks. The
+   * index is looked at first, without the lock: a create whose append failed (the lock held past its
+   * 5 s) added no entry, and waiting another 5 s on the same lock to remove nothing doubled the 503's
+   * time. Only the create of this very id could have added the entry, and it has finished by now.
+   */
   async remove(id: string): Promise<void> {
-    await updateIndex(this.reader.sessionsDir, (idx) => void (idx.sessions = idx.sessions.filter((e) => e.sessionId !== id))).catch((e) => this.logger.error(`rollback: index entry of ${id} not removed: ${String(e)}`));
+    const has = (await readIndex(this.reader.sessionsDir)).index.sessions.some((e) => e.sessionId === id);
+    if (has) await updateIndex(this.reader.sessionsDir, (idx) => void (idx.sessions = idx.sessions.filter((e) => e.sessionId !== id))).catch((e) => this.logger.error(`rollback: index entry of ${id} not removed: ${String(e)}`));
     await fsp.rm(this.reader.sessionDir(id), { recursive: true, force: true });
   }
 
