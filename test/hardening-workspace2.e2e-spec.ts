@@ -22,10 +22,8 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
   const runs = () => request(t.http).post('/runs').send(smallTeam).timeout(15_000);
   const timed = async <T>(fn: () => Promise<T>) => {
     const t0 = Date.now();
-    const cpu0 = process.cpuUsage();
     const res = await fn();
-    const cpu = process.cpuUsage(cpu0);
-    return { res, ms: Date.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { res, ms: Date.now() - t0 };
   };
   const expectIndexLocked = (res: request.Response) => {
     expect(res.status).toBe(503);
@@ -65,7 +63,7 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
     await request(t.http).post(`/sessions/${stopped}/restore`).send({}).timeout(15_000).expect(200);
   }, 40_000);
 
-  it('#ws2-2 a directory at .sessions.index.lock is held, without spinning: /runs answers 503 index_locked after 5 s and the directory is kept', async () => {
+  it('#ws2-2 a directory at .sessions.index.lock is held (no spin: the unit spec bounds its CPU): /runs answers 503 index_locked after 5 s and the directory is kept', async () => {
     const before = sessionDirs();
     mkdirSync(lock());
     writeFileSync(path.join(lock(), 'keep'), 'someone else\n');
@@ -73,7 +71,6 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
     expectIndexLocked(created.res);
     expect(created.ms).toBeGreaterThanOrEqual(4900);
     expect(created.ms).toBeLessThan(LOCK_ANSWER_MS);
-    expect(created.cpuMs).toBeLessThan(2000); // a 100 ms poll, not a busy loop
     expect(lstatSync(path.join(lock(), 'keep')).isFile()).toBe(true);
     expect(sessionDirs()).toEqual(before);
     rmSync(lock(), { recursive: true });
