@@ -22,7 +22,6 @@ describe('smoke script, documentation examples and generated artefacts (e2e)', (
   beforeAll(async () => {
     server = TmuxTestServer.create();
     t = await createTestApp(server);
-    await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
   });
 

@@ -96,7 +96,9 @@ describe('hardening: attacks on sessions this workspace does not own (e2e, real 
     const got = (a: string) => readFileSync(path.join(t.workspace, 'sessions', s.sessionId, 'unit', a, 'received.bin'), 'latin1');
     const before11 = got('11');
     await request(t.http).post('/message').send({ session: s.tmuxSession, target: '10', message: 'only-for-10' }).expect(200);
-    expect(got('10').endsWith('only-for-10\r')).toBe(true);
+    // the fake agent writes what it read a moment after tmux delivered it
+    await waitFor(async () => got('10').endsWith('only-for-10\r'), 5000);
+    await sleep(300); // a stray copy to 11 would have arrived by now too
     expect(got('11')).toBe(before11);
     expect(display(`=${s.tmuxSession}:unit1`, '#{synchronize-panes}')).toBe('1');
   }, 30000);

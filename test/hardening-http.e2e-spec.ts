@@ -150,7 +150,6 @@ describe('issue 12 HTTP findings that need a listening socket (e2e)', () => {
   beforeAll(async () => {
     server = TmuxTestServer.create();
     t = await createTestApp(server, { MAS_API_MAX_CONNECTIONS: '16' });
-    await t.app.listen(0, '127.0.0.1');
     port = portOf(t);
   });
 

@@ -41,7 +41,9 @@ export async function createTestApp(server: TmuxTestServer | undefined, env: Rec
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bodyParser: false, logger: ['error'] });
   configureApp(app, cfg);
   await app.init();
-  await app.getHttpAdapter().getInstance().ready(); // supertest needs fastify's routes in place
+  // Listening once, here: given a server that is not listening, supertest listens and closes it per
+  // request, so concurrent requests from one test closed each other's port (ECONNRESET in CI).
+  await app.listen(0, '127.0.0.1');
   return {
     app, cfg, http: app.getHttpServer(), gateway: app.get(TmuxGateway), workspace,
     close: async () => {
