@@ -1,5 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,24 +35,44 @@ const wrapper = path.join(tmp, 'tmux-counting');
 writeFileSync(wrapper, `#!/bin/sh\necho x >> ${counter}\nexec tmux "$@"\n`);
 chmodSync(wrapper, 0o755);
 
-const tmux = (...a: string[]) => execFileSync('tmux', ['-u', '-S', socket, '-f', conf, ...a], { env: { PATH: process.env.PATH!, LC_ALL: 'C.UTF-8', HOME: tmp } }).toString();
+const tmux = (...a: string[]) =>
+  execFileSync('tmux', ['-u', '-S', socket, '-f', conf, ...a], {
+    env: { PATH: process.env.PATH!, LC_ALL: 'C.UTF-8', HOME: tmp },
+  }).toString();
 const spawns = () => readFileSync(counter, 'utf8').length / 2;
 
 const baseEnv: Record<string, string> = {
-  PATH: process.env.PATH!, HOME: tmp, LC_ALL: 'C.UTF-8', MAS_WORKSPACE_ROOT: ws, MAS_TMUX_SOCKET: socket, MAS_TMUX_CONFIG: conf,
+  PATH: process.env.PATH!,
+  HOME: tmp,
+  LC_ALL: 'C.UTF-8',
+  MAS_WORKSPACE_ROOT: ws,
+  MAS_TMUX_SOCKET: socket,
+  MAS_TMUX_CONFIG: conf,
   // agents must read their input, as real ones do: a pane whose pty nobody reads backs up every paste
-  MAS_AGENT_COMMAND: '["sh", "-c", "exec cat > /dev/null"]', MAS_PROMPT_DELAY_MS: '200',
-  MAS_AGENT_LAUNCH_CHECK_MS: '200', MAS_SUBMIT_DELAY_MS: String(SUBMIT_DELAY_MS),
-  MAS_RATE_LIMIT_RUNS: '1000000', MAS_RATE_LIMIT_MESSAGE: '1000000', MAS_RATE_LIMIT_OTHER: '1000000',
+  MAS_AGENT_COMMAND: '["sh", "-c", "exec cat > /dev/null"]',
+  MAS_PROMPT_DELAY_MS: '200',
+  MAS_AGENT_LAUNCH_CHECK_MS: '200',
+  MAS_SUBMIT_DELAY_MS: String(SUBMIT_DELAY_MS),
+  MAS_RATE_LIMIT_RUNS: '1000000',
+  MAS_RATE_LIMIT_MESSAGE: '1000000',
+  MAS_RATE_LIMIT_OTHER: '1000000',
 };
 
 /** BENCH_LOG=<dir> keeps each service's debug log there (every tmux call and its time), to explain a stall. */
 function startService(port: number, extra: Record<string, string>): ChildProcess {
   const logDir = process.env.BENCH_LOG;
-  const env = { ...baseEnv, MAS_API_PORT: String(port), ...(logDir ? { MAS_LOG_LEVEL: 'debug' } : {}), ...extra };
+  const env = {
+    ...baseEnv,
+    MAS_API_PORT: String(port),
+    ...(logDir ? { MAS_LOG_LEVEL: 'debug' } : {}),
+    ...extra,
+  };
   const out = logDir ? openSync(path.join(logDir, `service-${port}.log`), 'w') : 'ignore';
   const prof = logDir && port === 8790 ? ['--cpu-prof', '--cpu-prof-dir', logDir] : []; // the warm service, for a stall
-  return spawn(process.execPath, [...prof, path.join(root, 'dist', 'main.js')], { env, stdio: ['ignore', out, 'inherit'] });
+  return spawn(process.execPath, [...prof, path.join(root, 'dist', 'main.js')], {
+    env,
+    stdio: ['ignore', out, 'inherit'],
+  });
 }
 
 async function waitUp(port: number): Promise<void> {
@@ -61,7 +89,9 @@ async function waitUp(port: number): Promise<void> {
 
 /** Floor 1: a bare Node http server answering the same body. */
 async function bareFloor(body: string): Promise<LoadResult> {
-  const server = http.createServer((_q, s) => s.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  const server = http.createServer((_q, s) =>
+    s.writeHead(200, { 'content-type': 'application/json' }).end(body),
+  );
   await new Promise<void>((r) => server.listen(8799, '127.0.0.1', r));
   const res = await load(8799, 'GET', '/', 10, PHASE_MS);
   await new Promise((r) => server.close(r));
@@ -79,7 +109,16 @@ function forkFloor(): number {
   return xs.sort((a, b) => a - b)[7];
 }
 
-const team = JSON.stringify({ agents: { metaManager: { id: '00', prompt: 'p' }, units: [1, 2, 3].map((u) => ({ unitId: u, manager: { id: `${u}0`, prompt: 'p' }, workers: [1, 2, 3].map((x) => ({ id: `${u}${x}`, prompt: 'p' })) })) } });
+const team = JSON.stringify({
+  agents: {
+    metaManager: { id: '00', prompt: 'p' },
+    units: [1, 2, 3].map((u) => ({
+      unitId: u,
+      manager: { id: `${u}0`, prompt: 'p' },
+      workers: [1, 2, 3].map((x) => ({ id: `${u}${x}`, prompt: 'p' })),
+    })),
+  },
+});
 
 async function main(): Promise<void> {
   console.log('building…');
@@ -100,7 +139,12 @@ async function main(): Promise<void> {
     await Promise.all([waitUp(8790), waitUp(8791), waitUp(8794)]);
     for (const n of SIZES) {
       const cfg = parseEnv(baseEnv);
-      ids.push(...(await populate(cfg, n - ids.length, [resolveAgentCommand(cfg), ...cfg.agentCommand.slice(1)])));
+      ids.push(
+        ...(await populate(cfg, n - ids.length, [
+          resolveAgentCommand(cfg),
+          ...cfg.agentCommand.slice(1),
+        ])),
+      );
       resetConnections();
       const body = (await hit(8790, 'GET', `/sessions?limit=100`)).text;
       const bare = await bareFloor(body);
@@ -111,13 +155,20 @@ async function main(): Promise<void> {
       const list = await measureRead('/sessions?limit=100', PHASE_MS, spawns);
       coldRatios.push([n, list.cold1.p50 / fork]);
       const detail = await measureRead(`/sessions/${ids[0]}`, PHASE_MS, spawns);
-      const message = await measureMessage(ids.map((id) => `mas-${id.slice(0, 8)}`), PHASE_MS, spawns);
+      const message = await measureMessage(
+        ids.map((id) => `mas-${id.slice(0, 8)}`),
+        PHASE_MS,
+        spawns,
+      );
       beyondDelay.push([n, message.warm1.p50 - SUBMIT_DELAY_MS]);
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
+      const rss =
+        Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${warm.pid}/status`, 'utf8'))![1]) / 1024;
       pause.disable();
       const f = (x: number) => x.toFixed(1);
       rows.push({ n, fork, bare, list, detail, message, rss, pauseMs: pause.max / 1e6 });
-      console.log(`N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms, message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`);
+      console.log(
+        `N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms, message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`,
+      );
       const w10 = list.warm10;
       const perReq = list.spawns;
       if (n === Math.max(...SIZES)) {
@@ -143,7 +194,13 @@ async function main(): Promise<void> {
   } finally {
     for (const c of [warm, cold, counted]) c.kill('SIGTERM');
     // kill-server has failed under load before and left 3,000 panes behind: make sure
-    const pid = (() => { try { return Number(tmux('display-message', '-p', '#{pid}')); } catch { return 0; } })();
+    const pid = (() => {
+      try {
+        return Number(tmux('display-message', '-p', '#{pid}'));
+      } catch {
+        return 0;
+      }
+    })();
     try {
       tmux('kill-server');
     } catch {
@@ -181,7 +238,9 @@ time, its own GC) was not the service's.
   const file = path.join(root, 'docs', 'PERFORMANCE.md');
   const marker = '<!-- bench:end -->';
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const kept = previous.includes(marker) ? previous.slice(previous.indexOf(marker) + marker.length) : '\n';
+  const kept = previous.includes(marker)
+    ? previous.slice(previous.indexOf(marker) + marker.length)
+    : '\n';
   writeFileSync(file, `${doc}\n${marker}${kept}`);
   console.log(doc);
 }

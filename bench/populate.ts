@@ -13,7 +13,11 @@ const ROSTER = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31'
  * Builds MAS sessions the way POST /runs does (same layout plan, same tmux argv, same workspace
  * writer), without the HTTP round trip and the prompt job, so large N is quick to set up.
  */
-export async function populate(cfg: MasConfig, count: number, agentArgv: string[]): Promise<string[]> {
+export async function populate(
+  cfg: MasConfig,
+  count: number,
+  agentArgv: string[],
+): Promise<string[]> {
   Logger.overrideLogger(['error', 'warn']); // the gateway's per-call debug lines would flood the report
   const reader = new WorkspaceReader(cfg);
   const writer = new WorkspaceWriter(cfg, reader);
@@ -24,11 +28,18 @@ export async function populate(cfg: MasConfig, count: number, agentArgv: string[
     const one = async () => {
       const id = randomUUID();
       await writer.create({ id, agents: ROSTER, config: {}, createdAt: new Date() });
-      const tags = { '@mas_session_id': id, '@mas_workspace': cfg.workspaceRoot, '@mas_created_by': 'mas-api' };
-      await gateway.createSession(planLayout(cfg, { id, sessionDir: reader.sessionDir(id), roster: ROSTER, agentArgv, tags }));
+      const tags = {
+        '@mas_session_id': id,
+        '@mas_workspace': cfg.workspaceRoot,
+        '@mas_created_by': 'mas-api',
+      };
+      await gateway.createSession(
+        planLayout(cfg, { id, sessionDir: reader.sessionDir(id), roster: ROSTER, agentArgv, tags }),
+      );
       ids.push(id);
     };
-    for (let i = 0; i < count; i += 4) await Promise.all(Array.from({ length: Math.min(4, count - i) }, one));
+    for (let i = 0; i < count; i += 4)
+      await Promise.all(Array.from({ length: Math.min(4, count - i) }, one));
   } finally {
     gateway.onModuleDestroy();
   }

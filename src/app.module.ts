@@ -8,7 +8,11 @@ import { SessionsModule } from './sessions/sessions.module';
 @Module({})
 class ConfigHolderModule {
   static register(cfg: MasConfig): DynamicModule {
-    return { module: ConfigHolderModule, providers: [{ provide: MAS_CONFIG, useValue: cfg }], exports: [MAS_CONFIG] };
+    return {
+      module: ConfigHolderModule,
+      providers: [{ provide: MAS_CONFIG, useValue: cfg }],
+      exports: [MAS_CONFIG],
+    };
   }
 }
 
@@ -18,7 +22,12 @@ export class AppModule {
   static register(cfg: MasConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigHolderModule.register(cfg), CacheModule.register({ isGlobal: true }), SessionsModule, HealthModule],
+      imports: [
+        ConfigHolderModule.register(cfg),
+        CacheModule.register({ isGlobal: true }),
+        SessionsModule,
+        HealthModule,
+      ],
     };
   }
 }

@@ -31,9 +31,14 @@ export function createHttpAdapter(): FastifyAdapter {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     // Node checks the two receive timeouts on this period (default 30 s, which would stretch 10 s to 40 s)
-    http: { connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    http: {
+      connectionsCheckingInterval: 1000,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    },
     // a path the router cannot decode passes the same gate as any request, then is a 400 (A13)
-    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => answerBadUrl(req, reply, err.message),
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
+      answerBadUrl(req, reply, err.message),
     clientErrorHandler: answerClientError,
     // a caller's id is kept when it is safe to echo and log (§2.2)
     genReqId: (req: IncomingMessage) => {
@@ -71,15 +76,22 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const body = JSON.stringify(errorBody(e));
   const head = [
     `HTTP/1.1 ${statusOf(e.code)} ${e.code === 'REQUEST_TIMEOUT' ? 'Request Timeout' : 'Bad Request'}`,
-    'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store', 'X-Content-Type-Options: nosniff', `X-Request-Id: ${id}`, 'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'X-Content-Type-Options: nosniff',
+    `X-Request-Id: ${id}`,
+    'Connection: close',
   ];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never reads must not hold the fd
 }
 
 function clientErrorOf(code: string | undefined): MasError {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new RequestRejectedError('REQUEST_TIMEOUT', 'The request did not arrive in time');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return new RequestRejectedError('REQUEST_TIMEOUT', 'The request did not arrive in time');
   const rule = code === 'HPE_HEADER_OVERFLOW' ? 'length' : 'pattern';
-  return new ValidationError([{ location: 'header', field: '', rule, message: 'the request head could not be read' }]);
+  return new ValidationError([
+    { location: 'header', field: '', rule, message: 'the request head could not be read' },
+  ]);
 }

@@ -22,15 +22,25 @@ async function bootstrap(): Promise<void> {
     throw e;
   }
   // One JSON object per line (R11); tmux calls are logged at debug level, off unless MAS_LOG_LEVEL=debug.
-  const levels: LogLevel[] = process.env.MAS_LOG_LEVEL === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'];
+  const levels: LogLevel[] =
+    process.env.MAS_LOG_LEVEL === 'debug'
+      ? ['fatal', 'error', 'warn', 'log', 'debug']
+      : ['fatal', 'error', 'warn', 'log'];
   const logger = new ConsoleLogger({ json: true, logLevels: levels });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(cfg), createHttpAdapter(), { bodyParser: false, logger });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(cfg),
+    createHttpAdapter(),
+    { bodyParser: false, logger },
+  );
   configureApp(app, cfg);
   const inFlight = countInFlight(app.getHttpServer());
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void shutdown(app, inFlight));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => void shutdown(app, inFlight));
   await app.listen(cfg.port, cfg.host);
   watchEventLoop();
-  new Logger('Main').log(`MAS API listening on http://${cfg.host}:${cfg.port} (workspace ${cfg.workspaceRoot}, tmux socket ${cfg.tmuxSocket})`);
+  new Logger('Main').log(
+    `MAS API listening on http://${cfg.host}:${cfg.port} (workspace ${cfg.workspaceRoot}, tmux socket ${cfg.tmuxSocket})`,
+  );
 }
 
 /** A12: in-flight requests get up to 7 s, and the process is gone within 9 s (runtimes kill at 10). */

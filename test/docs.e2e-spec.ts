@@ -6,11 +6,20 @@ import { renderPostman, COLLECTION } from '../scripts/postman';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
 
-function bash(script: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+function bash(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', script, 'bash', ...args], { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      'bash',
+      ['-c', script, 'bash', ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
   });
 }
 
@@ -31,7 +40,11 @@ describe('smoke script, documentation examples and generated artefacts (e2e)', (
   });
 
   it('test/sessions-api.sh passes against a live service and closes with "N passed, 0 failed"', async () => {
-    const r = await bash('exec "$0" "$@"'.replace('"$0"', path.join(__dirname, 'sessions-api.sh')), [base], {});
+    const r = await bash(
+      'exec "$0" "$@"'.replace('"$0"', path.join(__dirname, 'sessions-api.sh')),
+      [base],
+      {},
+    );
     expect(r.out).toMatch(/^\d+ passed, 0 failed$/m);
     expect(r.code).toBe(0);
   }, 60_000);

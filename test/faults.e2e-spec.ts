@@ -18,27 +18,42 @@ const alive = (pid: number) => {
 
 /** Live (non-zombie) processes whose command line mentions `needle`. */
 function liveMatching(needle: string): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return pid !== process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle) && alive(pid);
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return (
+          pid !== process.pid &&
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle) &&
+          alive(pid)
+        );
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe('faults with a fake tmux binary', () => {
   let dir: string;
   let t: TestApp;
   const mode = (m: string) => writeFileSync(path.join(dir, 'mode'), m);
-  const calls = () => (existsSync(path.join(dir, 'calls')) ? readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').length : 0);
+  const calls = () =>
+    existsSync(path.join(dir, 'calls'))
+      ? readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n').length
+      : 0;
 
   beforeEach(async () => {
     dir = mkdtempSync('/tmp/mf-');
     mode('ok');
     t = await createTestApp(undefined, {
-      MAS_TMUX_BIN: FAKE, MAS_TMUX_SOCKET: path.join(dir, 's'), MAS_TMUX_TIMEOUT_MS: '800', MAS_CACHE_TTL_MS: '0',
-      MAS_BREAKER_RESET_MS: '1000', MAS_AGENT_ENV_PASSTHROUGH: 'FAKE_TMUX_DIR', FAKE_TMUX_DIR: dir,
+      MAS_TMUX_BIN: FAKE,
+      MAS_TMUX_SOCKET: path.join(dir, 's'),
+      MAS_TMUX_TIMEOUT_MS: '800',
+      MAS_CACHE_TTL_MS: '0',
+      MAS_BREAKER_RESET_MS: '1000',
+      MAS_AGENT_ENV_PASSTHROUGH: 'FAKE_TMUX_DIR',
+      FAKE_TMUX_DIR: dir,
     });
   });
 
@@ -65,7 +80,11 @@ describe('faults with a fake tmux binary', () => {
     expect((await request(t.http).get('/sessions').expect(504)).body.code).toBe('TMUX_TIMEOUT');
   });
 
-  it.each([['crash', 502, 'TMUX_ERROR'], ['garbage', 502, 'TMUX_ERROR'], ['huge', 502, 'TMUX_ERROR']])('%s → %i %s', async (m, status, code) => {
+  it.each([
+    ['crash', 502, 'TMUX_ERROR'],
+    ['garbage', 502, 'TMUX_ERROR'],
+    ['huge', 502, 'TMUX_ERROR'],
+  ])('%s → %i %s', async (m, status, code) => {
     mode(m);
     const res = await request(t.http).get('/sessions').expect(status);
     expect(res.body.code).toBe(code);
@@ -85,7 +104,10 @@ describe('faults with a fake tmux binary', () => {
     const started = Date.now();
     const open = await request(t.http).get('/sessions').expect(503);
     expect(Date.now() - started).toBeLessThan(500);
-    expect(open.body).toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'breaker_open' } });
+    expect(open.body).toMatchObject({
+      code: 'TMUX_UNAVAILABLE',
+      details: { reason: 'breaker_open' },
+    });
     expect(Number(open.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(calls()).toBe(before);
     mode('ok');
@@ -103,12 +125,18 @@ describe('faults with a fake tmux binary', () => {
 
 describe('faults without tmux or with a broken real server', () => {
   it('missing binary: liveness 200, readiness 503, list 503 not_installed', async () => {
-    const t = await createTestApp(undefined, { MAS_TMUX_BIN: '/nonexistent/tmux', MAS_TMUX_SOCKET: '/tmp/mf-none/s' });
+    const t = await createTestApp(undefined, {
+      MAS_TMUX_BIN: '/nonexistent/tmux',
+      MAS_TMUX_SOCKET: '/tmp/mf-none/s',
+    });
     try {
       await request(t.http).get('/health').expect(200);
       expect((await request(t.http).get('/health/ready').expect(503)).body.code).toBe('NOT_READY');
       const res = await request(t.http).get('/sessions').expect(503);
-      expect(res.body).toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'not_installed' } });
+      expect(res.body).toMatchObject({
+        code: 'TMUX_UNAVAILABLE',
+        details: { reason: 'not_installed' },
+      });
       expect(res.headers['retry-after']).toBeDefined();
     } finally {
       await t.close();
@@ -120,8 +148,18 @@ describe('faults without tmux or with a broken real server', () => {
     const t = await createTestApp(server, { MAS_TMUX_TIMEOUT_MS: '800', MAS_CACHE_TTL_MS: '0' });
     try {
       const id = writeSessionDir(t.workspace, { units: ['10'] });
-      await server.ok('new-session', '-d', '-s', `mas-${id.slice(0, 8)}`, '-n', 'design', 'sleep 600');
-      expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.status).toBe('inactive');
+      await server.ok(
+        'new-session',
+        '-d',
+        '-s',
+        `mas-${id.slice(0, 8)}`,
+        '-n',
+        'design',
+        'sleep 600',
+      );
+      expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.status).toBe(
+        'inactive',
+      );
       const pid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
       process.kill(pid, 'SIGSTOP');
       try {
@@ -131,10 +169,17 @@ describe('faults without tmux or with a broken real server', () => {
       }
       process.kill(pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 100));
-      expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.status).toBe('terminated');
+      expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.status).toBe(
+        'terminated',
+      );
       rmSync(server.socket, { force: true });
       expect((await request(t.http).get('/sessions').expect(200)).body.total).toBe(1);
-      expect(execFileSync('pgrep', ['-f', server.socket], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()).toBe('');
+      expect(
+        execFileSync('pgrep', ['-f', server.socket], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim(),
+      ).toBe('');
     } catch (e) {
       if ((e as { status?: number }).status !== 1) throw e; // pgrep exits 1 when nothing matches: what we want
     } finally {

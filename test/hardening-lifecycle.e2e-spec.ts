@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -10,9 +19,19 @@ import { waitFor } from './support/wait-for';
 // the module object itself (not an import-star copy), so jest can replace randomUUID on it
 import crypto = require('node:crypto');
 
-const small = { agents: { units: [{ unitId: 1, manager: teamAgent('10'), workers: [teamAgent('11')] }] } };
+const small = {
+  agents: { units: [{ unitId: 1, manager: teamAgent('10'), workers: [teamAgent('11')] }] },
+};
 /** 25 agents: a layout too big for one tmux invocation, so an outside kill lands between two of them. */
-const big = { agents: { units: [1, 2, 3, 4].map((u) => ({ unitId: u, manager: teamAgent(`${u}0`), workers: [1, 2, 3, 4, 5].map((x) => teamAgent(`${u}${x}`)) })) } };
+const big = {
+  agents: {
+    units: [1, 2, 3, 4].map((u) => ({
+      unitId: u,
+      manager: teamAgent(`${u}0`),
+      workers: [1, 2, 3, 4, 5].map((x) => teamAgent(`${u}${x}`)),
+    })),
+  },
+};
 
 /** Issue 12 findings #1, #3, #6, #8, #12, #20 (contract A1, A2, A3, A11), each against real tmux. */
 describe('hardening: lifecycle never touches what it does not own (e2e, real tmux)', () => {
@@ -36,9 +55,15 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
     await server.tmux('set-hook', '-gu', 'session-created');
   });
 
-  const tmuxSync = (...args: string[]) => execFileSync('tmux', ['-u', '-S', server.socket, '-f', server.config, ...args], { env: scrubbedEnv(), encoding: 'utf8' });
+  const tmuxSync = (...args: string[]) =>
+    execFileSync('tmux', ['-u', '-S', server.socket, '-f', server.config, ...args], {
+      env: scrubbedEnv(),
+      encoding: 'utf8',
+    });
   const indexStatus = (id: string) =>
-    JSON.parse(readFileSync(path.join(t.workspace, 'sessions', '.sessions.index'), 'utf8')).sessions.find((e: { sessionId: string }) => e.sessionId === id)?.status;
+    JSON.parse(
+      readFileSync(path.join(t.workspace, 'sessions', '.sessions.index'), 'utf8'),
+    ).sessions.find((e: { sessionId: string }) => e.sessionId === id)?.status;
   const stopped = async (body: object) => {
     const s = (await request(t.http).post('/runs').send(body).expect(201)).body;
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
@@ -57,16 +82,41 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
     await server.ok('new-session', '-d', '-s', s.tmuxSession, 'sleep 600');
     await server.ok('set-option', '-t', `=${s.tmuxSession}:`, '@mas_session_id', s.sessionId);
     await server.ok('set-option', '-t', `=${s.tmuxSession}:`, '@mas_workspace', '/elsewhere/ws');
-    const theirs = (await server.ok('display-message', '-p', '-t', `=${s.tmuxSession}:`, '#{session_id}')).trim();
-    const before = readFileSync(path.join(t.workspace, 'sessions', s.sessionId, '.session'), 'utf8');
+    const theirs = (
+      await server.ok('display-message', '-p', '-t', `=${s.tmuxSession}:`, '#{session_id}')
+    ).trim();
+    const before = readFileSync(
+      path.join(t.workspace, 'sessions', s.sessionId, '.session'),
+      'utf8',
+    );
     for (const body of [{ startAgents: true }, { startAgents: true, force: true }]) {
-      const res = await request(t.http).post(`/sessions/${s.sessionId}/restore`).send(body).expect(409);
-      expect(res.body).toMatchObject({ code: 'SESSION_NAME_TAKEN', details: { tmuxSession: s.tmuxSession } });
+      const res = await request(t.http)
+        .post(`/sessions/${s.sessionId}/restore`)
+        .send(body)
+        .expect(409);
+      expect(res.body).toMatchObject({
+        code: 'SESSION_NAME_TAKEN',
+        details: { tmuxSession: s.tmuxSession },
+      });
     }
-    expect((await server.ok('display-message', '-p', '-t', `=${s.tmuxSession}:`, '#{session_id} #{@mas_workspace}')).trim()).toBe(`${theirs} /elsewhere/ws`);
+    expect(
+      (
+        await server.ok(
+          'display-message',
+          '-p',
+          '-t',
+          `=${s.tmuxSession}:`,
+          '#{session_id} #{@mas_workspace}',
+        )
+      ).trim(),
+    ).toBe(`${theirs} /elsewhere/ws`);
     expect(indexStatus(s.sessionId)).toBe('stopped');
-    expect(readFileSync(path.join(t.workspace, 'sessions', s.sessionId, '.session'), 'utf8')).toBe(before);
-    expect((await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body.status).toBe('terminated');
+    expect(readFileSync(path.join(t.workspace, 'sessions', s.sessionId, '.session'), 'utf8')).toBe(
+      before,
+    );
+    expect((await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body.status).toBe(
+      'terminated',
+    );
     await server.ok('kill-session', '-t', theirs);
   });
 
@@ -75,12 +125,21 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
     const plantedName = `mas-${planted.slice(0, 8)}`;
     // the name appears after the service listed the server and before new-session runs
     nextDraw(planted, () => tmuxSync('new-session', '-d', '-s', plantedName, 'sleep 600'));
-    const res = await request(t.http).post('/runs').set('X-Request-Id', 'planted-name').send(small).expect(201);
+    const res = await request(t.http)
+      .post('/runs')
+      .set('X-Request-Id', 'planted-name')
+      .send(small)
+      .expect(201);
     expect(res.body.sessionId).not.toBe(planted);
-    expect(await server.sessionNames()).toEqual(expect.arrayContaining([plantedName, res.body.tmuxSession]));
+    expect(await server.sessionNames()).toEqual(
+      expect.arrayContaining([plantedName, res.body.tmuxSession]),
+    );
     expect(existsSync(path.join(t.workspace, 'sessions', planted))).toBe(false);
     expect(indexStatus(planted)).toBeUndefined();
-    await request(t.http).post(`/sessions/${res.body.sessionId}/stop`).send({ force: true }).expect(200);
+    await request(t.http)
+      .post(`/sessions/${res.body.sessionId}/stop`)
+      .send({ force: true })
+      .expect(200);
     await server.ok('kill-session', '-t', `=${plantedName}`);
   });
 
@@ -93,14 +152,23 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
   });
 
   it('#3 #20 a forced restore mid-startup cancels the job: no old prompt is typed into the restored agents', async () => {
-    const s = (await request(t.http).post('/runs').send(standardTeam('old prompt')).expect(201)).body;
+    const s = (await request(t.http).post('/runs').send(standardTeam('old prompt')).expect(201))
+      .body;
     const received = (a: string) => {
       const f = path.join(t.workspace, 'sessions', s.sessionId, 'unit', a, 'received.bin');
       return existsSync(f) ? readFileSync(f, 'utf8') : '';
     };
     // wait until the first prompt is typed, then restore over the running startup
-    await waitFor(async () => (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.prompts[0].state === 'delivered', 10000);
-    await request(t.http).post(`/sessions/${s.sessionId}/restore`).send({ startAgents: true, force: true }).expect(200);
+    await waitFor(
+      async () =>
+        (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.prompts[0].state ===
+        'delivered',
+      10000,
+    );
+    await request(t.http)
+      .post(`/sessions/${s.sessionId}/restore`)
+      .send({ startAgents: true, force: true })
+      .expect(200);
     const atRestore = s.agents.map((a: string) => received(a));
     const detail = (await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body;
     expect(detail.startup.state).toBe('cancelled');
@@ -118,8 +186,15 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
   it('#20 a stop during startup marks the untyped prompts cancelled', async () => {
     const s = (await request(t.http).post('/runs').send(small).expect(201)).body;
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
-    const startup = (await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body.startup;
-    expect(startup).toMatchObject({ state: 'cancelled', prompts: [{ agentId: '10', state: 'cancelled' }, { agentId: '11', state: 'cancelled' }] });
+    const startup = (await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body
+      .startup;
+    expect(startup).toMatchObject({
+      state: 'cancelled',
+      prompts: [
+        { agentId: '10', state: 'cancelled' },
+        { agentId: '11', state: 'cancelled' },
+      ],
+    });
   });
 
   it('#6 restore never starts an agent in the service cwd or through a symlink: unsafe slot is an idle shell, status error unsafe_dir', async () => {
@@ -130,10 +205,31 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
     rmSync(path.join(unit, '11'), { recursive: true, force: true });
     symlinkSync(outside, path.join(unit, '11')); // a link out of the session
     try {
-      const r = (await request(t.http).post(`/sessions/${s.sessionId}/restore`).send({ startAgents: true }).expect(200)).body;
+      const r = (
+        await request(t.http)
+          .post(`/sessions/${s.sessionId}/restore`)
+          .send({ startAgents: true })
+          .expect(200)
+      ).body;
       expect(r.agentsStarted).toBe(true);
-      expect(r.agents.map((a: { agentId: string; status: string; reason: string }) => `${a.agentId}:${a.status}:${a.reason}`)).toEqual(['10:running:agent_process', '11:error:unsafe_dir']);
-      const cwd = (await server.ok('list-panes', '-s', '-t', `=${s.tmuxSession}`, '-F', '#{@mas_agent_id}=#{pane_current_path}')).trim().split('\n');
+      expect(
+        r.agents.map(
+          (a: { agentId: string; status: string; reason: string }) =>
+            `${a.agentId}:${a.status}:${a.reason}`,
+        ),
+      ).toEqual(['10:running:agent_process', '11:error:unsafe_dir']);
+      const cwd = (
+        await server.ok(
+          'list-panes',
+          '-s',
+          '-t',
+          `=${s.tmuxSession}`,
+          '-F',
+          '#{@mas_agent_id}=#{pane_current_path}',
+        )
+      )
+        .trim()
+        .split('\n');
       expect(cwd).toContain(`10=${path.join(unit, '10')}`);
       expect(cwd).toContain(`11=${path.join(t.workspace, 'sessions', s.sessionId)}`);
       expect(statSync(path.join(unit, '10')).isDirectory()).toBe(true);
@@ -143,7 +239,12 @@ describe('hardening: lifecycle never touches what it does not own (e2e, real tmu
       rmSync(path.join(unit, '10'), { recursive: true, force: true });
       mkdirSync(path.join(outside, 'x'));
       symlinkSync(path.join(outside, 'x'), path.join(unit, '10'));
-      const none = (await request(t.http).post(`/sessions/${s.sessionId}/restore`).send({ startAgents: true }).expect(200)).body;
+      const none = (
+        await request(t.http)
+          .post(`/sessions/${s.sessionId}/restore`)
+          .send({ startAgents: true })
+          .expect(200)
+      ).body;
       expect(none.agentsStarted).toBe(false);
       expect(readdirSync(path.join(outside, 'x'))).toEqual([]);
       await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
@@ -164,7 +265,10 @@ describe('hardening: a session killed from outside between the invocations of a 
       await server.ok('new-session', '-d', '-s', 'bystander', 'sleep 600');
       await server.ok('set-hook', '-g', 'session-created', 'kill-session'); // kills each new session right after its invocation
       const res = await request(t.http).post('/runs').send(big).expect(502);
-      expect(res.body).toMatchObject({ code: 'TMUX_ERROR', details: { reason: 'session_vanished' } });
+      expect(res.body).toMatchObject({
+        code: 'TMUX_ERROR',
+        details: { reason: 'session_vanished' },
+      });
       expect(readdirSync(path.join(ws, 'sessions')).filter((n) => !n.startsWith('.'))).toEqual([]);
       expect(await server.sessionNames()).toEqual(['bystander']);
     } finally {
@@ -178,7 +282,10 @@ describe('hardening: a session killed from outside between the invocations of a 
 describe('hardening: a /runs whose rollback could not finish (e2e, real tmux)', () => {
   it('#12 answers 504 outcome unknown, not rolled_back, when the rollback itself timed out; the late session is kept and found by its key', async () => {
     const server = TmuxTestServer.create();
-    const t = await createTestApp(server, { MAS_TMUX_TIMEOUT_MS: '600', MAS_TMUX_CONTROL: 'false' });
+    const t = await createTestApp(server, {
+      MAS_TMUX_TIMEOUT_MS: '600',
+      MAS_TMUX_CONTROL: 'false',
+    });
     await server.ok('new-session', '-d', '-s', 'work', 'sleep 600');
     const pid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
     const id = crypto.randomUUID();
@@ -188,14 +295,26 @@ describe('hardening: a /runs whose rollback could not finish (e2e, real tmux)', 
       return id as ReturnType<typeof crypto.randomUUID>;
     });
     try {
-      const res = await request(t.http).post('/runs').set('X-Request-Id', 'stalled').set('Idempotency-Key', 'stalled-create').send(small).expect(504);
+      const res = await request(t.http)
+        .post('/runs')
+        .set('X-Request-Id', 'stalled')
+        .set('Idempotency-Key', 'stalled-create')
+        .send(small)
+        .expect(504);
       expect(res.body).toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'unknown' } });
       // attack finding 5: the server resumes and runs the queued create; the session is a workspace
       // session (its directory was kept), and a retry with the same key answers 201 with it
       process.kill(pid, 'SIGCONT');
-      await waitFor(async () => (await server.sessionNames()).includes(`mas-${id.slice(0, 8)}`), 10000);
+      await waitFor(
+        async () => (await server.sessionNames()).includes(`mas-${id.slice(0, 8)}`),
+        10000,
+      );
       expect(existsSync(path.join(t.workspace, 'sessions', id, '.session'))).toBe(true);
-      const again = await request(t.http).post('/runs').set('Idempotency-Key', 'stalled-create').send(small).expect(201);
+      const again = await request(t.http)
+        .post('/runs')
+        .set('Idempotency-Key', 'stalled-create')
+        .send(small)
+        .expect(201);
       expect(again.body.sessionId).toBe(id);
       await request(t.http).post(`/sessions/${id}/stop`).send({ force: true }).expect(200);
     } finally {

@@ -8,7 +8,12 @@ import { TmuxTestServer } from './support/tmux-server';
 import { writeSessionDir } from './support/workspace-fixture';
 
 const agent = (id: string) => ({ id, prompt: `hello ${id}` });
-const smallTeam = { agents: { metaManager: agent('00'), units: [{ unitId: 1, manager: agent('10'), workers: [agent('11')] }] } };
+const smallTeam = {
+  agents: {
+    metaManager: agent('00'),
+    units: [{ unitId: 1, manager: agent('10'), workers: [agent('11')] }],
+  },
+};
 /** §6.5: 5 s of retries, then 503; what is over that is the create's own work, on a shared, loaded machine. */
 const LOCK_ANSWER_MS = 6500;
 
@@ -17,7 +22,10 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
   let server: TmuxTestServer;
   let t: TestApp;
   const lock = () => path.join(t.workspace, 'sessions', '.sessions.index.lock');
-  const sessionDirs = () => readdirSync(path.join(t.workspace, 'sessions')).filter((n) => /^[0-9a-f-]{36}$/.test(n)).sort();
+  const sessionDirs = () =>
+    readdirSync(path.join(t.workspace, 'sessions'))
+      .filter((n) => /^[0-9a-f-]{36}$/.test(n))
+      .sort();
   // a wedged or spinning index write never answers: the request timeout turns that into a failure, not a hang
   const runs = () => request(t.http).post('/runs').send(smallTeam).timeout(15_000);
   const timed = async <T>(fn: () => Promise<T>) => {
@@ -27,13 +35,21 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
   };
   const expectIndexLocked = (res: request.Response) => {
     expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'WORKSPACE_UNAVAILABLE', details: { reason: 'index_locked' } });
+    expect(res.body).toMatchObject({
+      code: 'WORKSPACE_UNAVAILABLE',
+      details: { reason: 'index_locked' },
+    });
     expect(res.headers['retry-after']).toBe('1');
   };
 
   beforeAll(async () => {
     server = TmuxTestServer.create();
-    t = await createTestApp(server, { MAS_CACHE_TTL_MS: '0', MAS_STOP_GRACE_MS: '500', MAS_PROMPT_DELAY_MS: '200', MAS_AGENT_LAUNCH_CHECK_MS: '200' });
+    t = await createTestApp(server, {
+      MAS_CACHE_TTL_MS: '0',
+      MAS_STOP_GRACE_MS: '500',
+      MAS_PROMPT_DELAY_MS: '200',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+    });
     mkdirSync(path.join(t.workspace, 'sessions'), { recursive: true });
   }, 30000);
 
@@ -53,7 +69,9 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
     expectIndexLocked(created.res);
     expect(created.ms).toBeGreaterThanOrEqual(4900);
     expect(created.ms).toBeLessThan(LOCK_ANSWER_MS);
-    const restored = await timed(() => request(t.http).post(`/sessions/${stopped}/restore`).send({}).timeout(15_000));
+    const restored = await timed(() =>
+      request(t.http).post(`/sessions/${stopped}/restore`).send({}).timeout(15_000),
+    );
     expectIndexLocked(restored.res);
     expect(restored.ms).toBeLessThan(LOCK_ANSWER_MS);
     expect(lstatSync(lock()).isFIFO()).toBe(true); // never ours: never deleted
@@ -97,46 +115,81 @@ describe('hardening: workspace, second attack (e2e, real tmux)', () => {
     const meta = path.join(t.workspace, 'sessions', id, 'metadata.json');
     rmSync(meta);
     mkfifoSync(meta);
-    expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.warnings).toContain('METADATA_UNREADABLE');
-    const stop = await request(t.http).post(`/sessions/${id}/stop`).send({ force: true }).timeout(15_000).expect(200);
+    expect((await request(t.http).get(`/sessions/${id}`).expect(200)).body.warnings).toContain(
+      'METADATA_UNREADABLE',
+    );
+    const stop = await request(t.http)
+      .post(`/sessions/${id}/stop`)
+      .send({ force: true })
+      .timeout(15_000)
+      .expect(200);
     expect(stop.body.warnings).toContain('METADATA_UNREADABLE');
     const detail = (await request(t.http).get(`/sessions/${id}`).expect(200)).body;
     expect(detail).toMatchObject({ status: 'terminated', restorable: true });
     expect(detail.warnings).toEqual(['METADATA_UNREADABLE']);
-    const restore = await request(t.http).post(`/sessions/${id}/restore`).send({}).timeout(15_000).expect(200);
+    const restore = await request(t.http)
+      .post(`/sessions/${id}/restore`)
+      .send({})
+      .timeout(15_000)
+      .expect(200);
     expect(restore.body.warnings).toEqual(['METADATA_UNREADABLE']);
     expect(lstatSync(meta).isFIFO()).toBe(true);
   }, 40_000);
 
   const unreadable: [string, (file: string) => void][] = [
     ['a FIFO', (f) => mkfifoSync(f)],
-    ['over its cap', (f) => writeFileSync(f, JSON.stringify({ startedAt: '2026-11-25T19:59:35Z', pad: 'x'.repeat(300 * 1024) }))],
-    ['invalid UTF-8', (f) => writeFileSync(f, Buffer.concat([Buffer.from('{"status":"'), Buffer.from([0xff]), Buffer.from('"}')]))],
+    [
+      'over its cap',
+      (f) =>
+        writeFileSync(
+          f,
+          JSON.stringify({ startedAt: '2026-11-25T19:59:35Z', pad: 'x'.repeat(300 * 1024) }),
+        ),
+    ],
+    [
+      'invalid UTF-8',
+      (f) =>
+        writeFileSync(
+          f,
+          Buffer.concat([Buffer.from('{"status":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+        ),
+    ],
     ['JSON that is not an object', (f) => writeFileSync(f, '["stopped"]\n')],
     ['not JSON', (f) => writeFileSync(f, '{"status":')],
   ];
 
-  it.each(unreadable)('#ws2-4 a metadata.json that is %s is reported METADATA_UNREADABLE; a missing one is not', async (_name, make) => {
-    const id = writeSessionDir(t.workspace, { status: 'stopped', units: ['00'] });
-    const missing = await request(t.http).get(`/sessions/${id}`).expect(200);
-    expect(missing.body.warnings ?? []).not.toContain('METADATA_UNREADABLE');
-    make(path.join(t.workspace, 'sessions', id, 'metadata.json'));
-    const res = await request(t.http).get(`/sessions/${id}`).expect(200);
-    expect(res.body.warnings).toEqual(['METADATA_UNREADABLE']);
-    expect(res.body.restorable).toBe(true); // .session is fine: the session is still restorable
-  });
+  it.each(unreadable)(
+    '#ws2-4 a metadata.json that is %s is reported METADATA_UNREADABLE; a missing one is not',
+    async (_name, make) => {
+      const id = writeSessionDir(t.workspace, { status: 'stopped', units: ['00'] });
+      const missing = await request(t.http).get(`/sessions/${id}`).expect(200);
+      expect(missing.body.warnings ?? []).not.toContain('METADATA_UNREADABLE');
+      make(path.join(t.workspace, 'sessions', id, 'metadata.json'));
+      const res = await request(t.http).get(`/sessions/${id}`).expect(200);
+      expect(res.body.warnings).toEqual(['METADATA_UNREADABLE']);
+      expect(res.body.restorable).toBe(true); // .session is fine: the session is still restorable
+    },
+  );
 
   it('#ws2-5 an invalid legacy STARTED_AT ("2026-13-45 99:99:99") is skipped, not rolled over: startedAt is tmux session_created', async () => {
     const name = 'mas-1e9ac0d5';
     await server.ok('new-session', '-d', '-s', name, '-n', 'meta', 'sleep 600');
     try {
-      const created = Number((await server.ok('display-message', '-p', '-t', `=${name}:`, '#{session_created}')).trim());
-      writeFileSync(path.join(t.workspace, '.mas_session'), `SESSION_NAME=${name}\nSTARTED_AT="2026-13-45 99:99:99"\nPID=1\nPROJECT_DIR=${t.workspace}\n`);
+      const created = Number(
+        (await server.ok('display-message', '-p', '-t', `=${name}:`, '#{session_created}')).trim(),
+      );
+      writeFileSync(
+        path.join(t.workspace, '.mas_session'),
+        `SESSION_NAME=${name}\nSTARTED_AT="2026-13-45 99:99:99"\nPID=1\nPROJECT_DIR=${t.workspace}\n`,
+      );
       const res = await request(t.http).get(`/sessions/${name}`).expect(200);
       expect(res.body.source).toBe('legacy');
       expect(res.body.startedAt).toBe(new Date(created * 1000).toISOString());
       // a valid value still wins over tmux
-      writeFileSync(path.join(t.workspace, '.mas_session'), `SESSION_NAME=${name}\nSTARTED_AT="2026-02-28 23:59:59"\nPID=1\nPROJECT_DIR=${t.workspace}\n`);
+      writeFileSync(
+        path.join(t.workspace, '.mas_session'),
+        `SESSION_NAME=${name}\nSTARTED_AT="2026-02-28 23:59:59"\nPID=1\nPROJECT_DIR=${t.workspace}\n`,
+      );
       const ok = await request(t.http).get(`/sessions/${name}`).expect(200);
       expect(Date.parse(ok.body.startedAt)).toBe(new Date(2026, 1, 28, 23, 59, 59).getTime());
     } finally {

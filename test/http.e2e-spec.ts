@@ -35,23 +35,38 @@ describe('transport, errors and OpenAPI (e2e)', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect((await request(t.http).get('/health').set('X-Request-Id', 'bad id!')).headers['x-request-id']).not.toBe('bad id!');
+    expect(
+      (await request(t.http).get('/health').set('X-Request-Id', 'bad id!')).headers['x-request-id'],
+    ).not.toBe('bad id!');
   });
 
   it('reports readiness with tmux, workspace and agent command checks', async () => {
     const res = await request(t.http).get('/health/ready').expect(200);
     expect(res.body.status).toBe('ready');
-    expect(res.body.checks.tmux).toMatchObject({ status: 'up', version: expect.stringMatching(/^tmux /) });
+    expect(res.body.checks.tmux).toMatchObject({
+      status: 'up',
+      version: expect.stringMatching(/^tmux /),
+    });
     expect(res.body.checks.workspace.status).toBe('up');
   });
 
   it('applies the CORS allow-list exactly', async () => {
-    const ok = await request(t.http).options('/sessions').set('Origin', 'http://localhost:5173').expect(204);
+    const ok = await request(t.http)
+      .options('/sessions')
+      .set('Origin', 'http://localhost:5173')
+      .expect(204);
     expect(ok.headers['access-control-allow-origin']).toBe('http://localhost:5173');
     expect(ok.headers['access-control-allow-methods']).toBe('GET, HEAD, POST, OPTIONS');
-    const bad = await request(t.http).options('/sessions').set('Origin', 'http://localhost:5173.evil.com').expect(403);
+    const bad = await request(t.http)
+      .options('/sessions')
+      .set('Origin', 'http://localhost:5173.evil.com')
+      .expect(403);
     expect(bad.body.code).toBe('ORIGIN_NOT_ALLOWED');
-    const post = await request(t.http).post('/runs').set('Origin', 'http://evil.com').send({}).expect(403);
+    const post = await request(t.http)
+      .post('/runs')
+      .set('Origin', 'http://evil.com')
+      .send({})
+      .expect(403);
     expect(post.body.code).toBe('ORIGIN_NOT_ALLOWED');
     const get = await request(t.http).get('/health').set('Origin', 'http://evil.com').expect(200);
     expect(get.headers['access-control-allow-origin']).toBeUndefined();
@@ -63,26 +78,83 @@ describe('transport, errors and OpenAPI (e2e)', () => {
   });
 
   it('reads bodies strictly: 415, 400 INVALID_JSON, 413, forbidden keys, strict booleans', async () => {
-    expect((await request(t.http).post('/runs').set('Content-Type', 'text/plain').send('hi').expect(415)).body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect((await request(t.http).post('/runs').set('Content-Type', 'application/json').send('{bad').expect(400)).body.code).toBe('INVALID_JSON');
-    expect((await request(t.http).post('/runs').set('Content-Type', 'application/json').send('[1]').expect(400)).body.code).toBe('VALIDATION_FAILED');
-    const proto = await request(t.http).post('/runs').set('Content-Type', 'application/json').send('{"agents":{"__proto__":{"x":1}}}').expect(400);
-    expect(proto.body.details.issues[0]).toMatchObject({ rule: 'forbidden_key', field: 'agents.__proto__' });
+    expect(
+      (await request(t.http).post('/runs').set('Content-Type', 'text/plain').send('hi').expect(415))
+        .body.code,
+    ).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(
+      (
+        await request(t.http)
+          .post('/runs')
+          .set('Content-Type', 'application/json')
+          .send('{bad')
+          .expect(400)
+      ).body.code,
+    ).toBe('INVALID_JSON');
+    expect(
+      (
+        await request(t.http)
+          .post('/runs')
+          .set('Content-Type', 'application/json')
+          .send('[1]')
+          .expect(400)
+      ).body.code,
+    ).toBe('VALIDATION_FAILED');
+    const proto = await request(t.http)
+      .post('/runs')
+      .set('Content-Type', 'application/json')
+      .send('{"agents":{"__proto__":{"x":1}}}')
+      .expect(400);
+    expect(proto.body.details.issues[0]).toMatchObject({
+      rule: 'forbidden_key',
+      field: 'agents.__proto__',
+    });
     const deep = '{"a":'.repeat(40) + '1' + '}'.repeat(40);
-    expect((await request(t.http).post('/runs').set('Content-Type', 'application/json').send(deep).expect(400)).body.details.issues[0].rule).toBe('depth');
-    const big = await request(t.http).post('/runs').set('Content-Type', 'application/json').send(`{"x":"${'a'.repeat(1024 * 1024)}"}`).expect(413);
+    expect(
+      (
+        await request(t.http)
+          .post('/runs')
+          .set('Content-Type', 'application/json')
+          .send(deep)
+          .expect(400)
+      ).body.details.issues[0].rule,
+    ).toBe('depth');
+    const big = await request(t.http)
+      .post('/runs')
+      .set('Content-Type', 'application/json')
+      .send(`{"x":"${'a'.repeat(1024 * 1024)}"}`)
+      .expect(413);
     expect(big.body.code).toBe('PAYLOAD_TOO_LARGE');
-    const strict = await request(t.http).post('/sessions/deadbeef/stop').send({ force: 'true' }).expect(400);
+    const strict = await request(t.http)
+      .post('/sessions/deadbeef/stop')
+      .send({ force: 'true' })
+      .expect(400);
     expect(strict.body.details.issues[0]).toMatchObject({ field: 'force', rule: 'type' });
     // a bodiless POST is {} (the parser never runs), whitespace is {} whatever its type
-    expect((await request(t.http).post('/runs').expect(400)).body.details.issues[0]).toMatchObject({ field: 'agents', rule: 'required' });
-    expect((await request(t.http).post('/runs').set('Content-Type', 'text/plain').send('  \n').expect(400)).body.code).toBe('VALIDATION_FAILED');
+    expect((await request(t.http).post('/runs').expect(400)).body.details.issues[0]).toMatchObject({
+      field: 'agents',
+      rule: 'required',
+    });
+    expect(
+      (
+        await request(t.http)
+          .post('/runs')
+          .set('Content-Type', 'text/plain')
+          .send('  \n')
+          .expect(400)
+      ).body.code,
+    ).toBe('VALIDATION_FAILED');
   });
 
   it('answers a path Fastify cannot decode, or a long reference, in the one envelope (400, not 404 or 500)', async () => {
     const bad = await request(t.http).get('/sessions/%E0%A4%A').expect(400);
-    expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ location: 'path', rule: 'pattern' }] } });
-    const long = await request(t.http).get(`/sessions/${'a'.repeat(1500)}`).expect(400);
+    expect(bad.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [{ location: 'path', rule: 'pattern' }] },
+    });
+    const long = await request(t.http)
+      .get(`/sessions/${'a'.repeat(1500)}`)
+      .expect(400);
     expect(long.body.details.issues[0]).toMatchObject({ location: 'path', field: 'sessionId' });
   });
 

@@ -11,7 +11,11 @@ import { createOpenApiDocument } from '../openapi';
 /** Renders the OpenAPI document from the decorators, without starting providers (preview mode). */
 export async function renderOpenApi(): Promise<string> {
   const cfg = parseEnv({ PATH: process.env.PATH, MAS_TMUX_SOCKET: '/tmp/mas-openapi-preview' });
-  const app = await NestFactory.create(AppModule.register(cfg), createHttpAdapter(), { preview: true, logger: false, bodyParser: false });
+  const app = await NestFactory.create(AppModule.register(cfg), createHttpAdapter(), {
+    preview: true,
+    logger: false,
+    bodyParser: false,
+  });
   const doc = createOpenApiDocument(app);
   await app.close();
   return yaml.dump(doc, { noRefs: true, lineWidth: 120, sortKeys: false });

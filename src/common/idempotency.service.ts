@@ -16,7 +16,11 @@ const MAX = 10_000;
 /** Canonical JSON: keys sorted, so equal bodies hash equally whatever their key order. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -39,7 +43,15 @@ export class IdempotencyService {
   static validate(key: unknown): string | undefined {
     if (key === undefined || key === '') return undefined;
     if (typeof key !== 'string' || !KEY.test(key)) {
-      throw new ValidationError([{ location: 'header', field: 'Idempotency-Key', rule: 'pattern', message: 'must match ^[A-Za-z0-9._:-]{1,128}$', ...(typeof key === 'string' && key.length <= 64 ? { received: key } : {}) }]);
+      throw new ValidationError([
+        {
+          location: 'header',
+          field: 'Idempotency-Key',
+          rule: 'pattern',
+          message: 'must match ^[A-Za-z0-9._:-]{1,128}$',
+          ...(typeof key === 'string' && key.length <= 64 ? { received: key } : {}),
+        },
+      ]);
     }
     return key;
   }
@@ -49,18 +61,33 @@ export class IdempotencyService {
    * A recorded 504 is replayed only after `recover` (when given) found nothing: the timed-out write
    * may have happened after all, and then its current result is the answer (§4.12).
    */
-  async run<T>(key: string | undefined, route: string, body: unknown, fn: () => Promise<T>, replayed: () => void, recover?: () => Promise<T | undefined>): Promise<T> {
+  async run<T>(
+    key: string | undefined,
+    route: string,
+    body: unknown,
+    fn: () => Promise<T>,
+    replayed: () => void,
+    recover?: () => Promise<T | undefined>,
+  ): Promise<T> {
     if (!key) return fn();
     const now = Date.now();
     const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
     const existing = this.entries.get(key);
     if (existing && existing.expires > now) {
-      if (existing.route !== route || existing.bodyHash !== bodyHash) throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was used with another request', {});
+      if (existing.route !== route || existing.bodyHash !== bodyHash)
+        throw new ConflictError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'Idempotency-Key was used with another request',
+          {},
+        );
       this.entries.delete(key);
       this.entries.set(key, existing); // most recently used last
       const o = await existing.outcome;
       if (this.entries.get(key) === existing) {
-        const found = !o.ok && recover && o.error instanceof MasError && o.error.code === 'TMUX_TIMEOUT' ? await recover() : undefined;
+        const found =
+          !o.ok && recover && o.error instanceof MasError && o.error.code === 'TMUX_TIMEOUT'
+            ? await recover()
+            : undefined;
         replayed();
         if (found !== undefined) return found;
         if (o.ok) return o.value as T;
@@ -68,7 +95,10 @@ export class IdempotencyService {
       }
       return this.run(key, route, body, fn, replayed, recover); // the first attempt was not recorded: run again
     }
-    const outcome = fn().then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+    const outcome = fn().then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
     const entry: Entry = { route, bodyHash, expires: now + this.cfg.idempotencyTtlMs, outcome };
     this.entries.set(key, entry);
     while (this.entries.size > MAX) this.entries.delete(this.entries.keys().next().value as string);

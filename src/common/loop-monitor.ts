@@ -11,7 +11,8 @@ export function watchEventLoop(thresholdMs = 1000, everyMs = 5000): () => void {
   h.enable();
   const timer = setInterval(() => {
     const maxMs = h.max / 1e6;
-    if (maxMs > thresholdMs) logger.warn(`event loop stalled for ${maxMs.toFixed(0)}ms in the last ${everyMs / 1000} s`);
+    if (maxMs > thresholdMs)
+      logger.warn(`event loop stalled for ${maxMs.toFixed(0)}ms in the last ${everyMs / 1000} s`);
     h.reset();
   }, everyMs);
   timer.unref();

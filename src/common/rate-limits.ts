@@ -14,16 +14,24 @@ const WINDOW_MS = 60_000;
 const ROUTE_BUDGETS: Record<string, Budget> = {
   'POST /runs': 'runs',
   'POST /message': 'message',
-  ...Object.fromEntries(['sessions', 'session'].flatMap((p) => [
-    [`POST /${p}/:sessionId/stop`, 'lifecycle'],
-    [`POST /${p}/:sessionId/restore`, 'lifecycle'],
-    [`GET /${p}/:sessionId/agents/:agentId/screen`, 'observe'],
-    [`GET /${p}/:sessionId/agents/:agentId/output`, 'observe'],
-  ])),
+  ...Object.fromEntries(
+    ['sessions', 'session'].flatMap((p) => [
+      [`POST /${p}/:sessionId/stop`, 'lifecycle'],
+      [`POST /${p}/:sessionId/restore`, 'lifecycle'],
+      [`GET /${p}/:sessionId/agents/:agentId/screen`, 'observe'],
+      [`GET /${p}/:sessionId/agents/:agentId/output`, 'observe'],
+    ]),
+  ),
 };
 
 /** R10: liveness, the web UI's probe and readiness never spend a budget (preflights neither). */
-const EXEMPT = new Set(['HEAD /', 'GET /health', 'HEAD /health', 'GET /health/ready', 'HEAD /health/ready']);
+const EXEMPT = new Set([
+  'HEAD /',
+  'GET /health',
+  'HEAD /health',
+  'GET /health/ready',
+  'HEAD /health/ready',
+]);
 
 /** `METHOD /template` of the matched route, or undefined when nothing matched (a 404). */
 export function routeKey(req: Pick<FastifyRequest, 'method' | 'routeOptions'>): string | undefined {
@@ -31,7 +39,10 @@ export function routeKey(req: Pick<FastifyRequest, 'method' | 'routeOptions'>): 
   return url === undefined ? undefined : `${req.method} ${url}`;
 }
 
-export function budgetOf(req: Pick<FastifyRequest, 'method' | 'routeOptions'>, matched = true): Budget | 'exempt' {
+export function budgetOf(
+  req: Pick<FastifyRequest, 'method' | 'routeOptions'>,
+  matched = true,
+): Budget | 'exempt' {
   if (req.method === 'OPTIONS') return 'exempt';
   const key = matched ? routeKey(req) : undefined;
   if (key === undefined) return 'other';

@@ -13,7 +13,14 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export const pathOf = (url: string) => url.split('?', 1)[0];
 
 /** Routes open without the token (§2.3), by matched template, never by raw path. */
-const PUBLIC = new Set(['GET /', 'HEAD /', 'GET /health', 'HEAD /health', 'GET /health/ready', 'HEAD /health/ready']);
+const PUBLIC = new Set([
+  'GET /',
+  'HEAD /',
+  'GET /health',
+  'HEAD /health',
+  'GET /health/ready',
+  'HEAD /health/ready',
+]);
 const BEARER = /^bearer +(.+)$/i;
 
 /** Requests that carried the valid token, or any request when no token is configured (A8). */
@@ -56,24 +63,38 @@ export function answerBadUrl(req: FastifyRequest, reply: FastifyReply, message: 
   const gate = gates.get(req.server);
   reply.raw.once('finish', () => logLine(req, reply));
   if (gate ? gate(req, reply, false) : standardHeaders(req, reply)) {
-    sendError(reply, new ValidationError([{ location: 'path', field: '', rule: 'pattern', message }]));
+    sendError(
+      reply,
+      new ValidationError([{ location: 'path', field: '', rule: 'pattern', message }]),
+    );
   }
 }
 
 function logLine(req: FastifyRequest, reply: FastifyReply): void {
-  logger.log(`${req.method} ${pathOf(req.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms id=${req.id}`);
+  logger.log(
+    `${req.method} ${pathOf(req.url)} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms id=${req.id}`,
+  );
 }
 
 function standardHeaders(req: FastifyRequest, reply: FastifyReply): true {
   reply.headers({
-    'x-request-id': req.id, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
+    'x-request-id': req.id,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
   });
   return true;
 }
 
 /** True when the request may go on; otherwise it has been answered. */
 function gateOf(cfg: MasConfig): Gate {
-  const exactHosts = new Set(['localhost', '127.0.0.1', '[::1]', ...cfg.allowedHosts.map((h) => h.toLowerCase())]);
+  const exactHosts = new Set([
+    'localhost',
+    '127.0.0.1',
+    '[::1]',
+    ...cfg.allowedHosts.map((h) => h.toLowerCase()),
+  ]);
   const tokenDigest = cfg.token ? digest(cfg.token) : undefined;
   const loopback = isLoopback(cfg.host);
   const limiter = new RateLimiter(cfg.rateLimits);
@@ -85,33 +106,60 @@ function gateOf(cfg: MasConfig): Gate {
     // counted before anything can refuse it: a 400, 401 or 404 still spends the budget (A7)
     const wait = budget === 'exempt' ? 0 : limiter.hit(req.ip, budget);
     const origin = req.headers.origin;
-    const allowed = origin !== undefined && (cfg.corsOrigins === '*' || cfg.corsOrigins.includes(origin));
+    const allowed =
+      origin !== undefined && (cfg.corsOrigins === '*' || cfg.corsOrigins.includes(origin));
     if (loopback) {
-      const host = String(req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
-      if (!exactHosts.has(host)) return refuse(reply, new RequestRejectedError('HOST_NOT_ALLOWED', 'Host header is not allowed'));
+      const host = String(req.headers.host ?? '')
+        .toLowerCase()
+        .replace(/:\d+$/, '');
+      if (!exactHosts.has(host))
+        return refuse(
+          reply,
+          new RequestRejectedError('HOST_NOT_ALLOWED', 'Host header is not allowed'),
+        );
     }
     if (allowed) {
       reply.header('access-control-allow-origin', cfg.corsOrigins === '*' ? '*' : origin);
       reply.header('vary', 'Origin');
-      reply.header('access-control-expose-headers', 'Retry-After, X-Request-Id, Idempotency-Replayed');
+      reply.header(
+        'access-control-expose-headers',
+        'Retry-After, X-Request-Id, Idempotency-Replayed',
+      );
     }
     if (req.method === 'OPTIONS') return preflight(reply, allowed);
-    if (wait > 0) return refuse(reply, new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, wait));
-    if (req.method === 'POST' && origin !== undefined && !allowed) return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
+    if (wait > 0)
+      return refuse(
+        reply,
+        new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, wait),
+      );
+    if (req.method === 'POST' && origin !== undefined && !allowed)
+      return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
     const tokenOk = !tokenDigest || validToken(req.headers.authorization, tokenDigest);
     if (tokenOk) trusted.add(req.raw);
-    else if (!PUBLIC.has(route ?? '')) return refuse(reply, new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'));
-    if (emptySegment) return refuse(reply, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'));
+    else if (!PUBLIC.has(route ?? ''))
+      return refuse(
+        reply,
+        new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'),
+      );
+    if (emptySegment)
+      return refuse(reply, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'));
     // unmatched routes stay 404s; a matched one never sees a prototype key or bracket syntax
-    const issues = route !== undefined && req.url.includes('?') ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>) : [];
+    const issues =
+      route !== undefined && req.url.includes('?')
+        ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>)
+        : [];
     return issues.length ? refuse(reply, new ValidationError(issues)) : true;
   };
 }
 
 function preflight(reply: FastifyReply, allowed: boolean): false {
-  if (!allowed) return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
+  if (!allowed)
+    return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
   reply.header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
-  reply.header('access-control-allow-headers', 'Content-Type, Idempotency-Key, Authorization, X-Request-Id');
+  reply.header(
+    'access-control-allow-headers',
+    'Content-Type, Idempotency-Key, Authorization, X-Request-Id',
+  );
   reply.header('access-control-max-age', '600');
   reply.code(204).send();
   return false;

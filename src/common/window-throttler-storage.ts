@@ -35,12 +35,24 @@ export class WindowThrottlerStorage implements ThrottlerStorage {
     return this.windows.size;
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<WindowRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<WindowRecord> {
     return this.hit(key, ttl, limit, throttlerName, blockDuration);
   }
 
   /** The same count, synchronously: the request hook decides before Fastify routes on. */
-  hit(key: string, ttl: number, limit: number, throttlerName: string, blockDuration = 0): WindowRecord {
+  hit(
+    key: string,
+    ttl: number,
+    limit: number,
+    throttlerName: string,
+    blockDuration = 0,
+  ): WindowRecord {
     const now = Date.now();
     const id = `${throttlerName}\u0000${key}`;
     let w = this.windows.get(id);
@@ -50,13 +62,20 @@ export class WindowThrottlerStorage implements ThrottlerStorage {
     }
     if (now >= w.blockedUntil) {
       w.hits++;
-      if (w.hits > limit) w.blockedUntil = now + (blockDuration > 0 ? blockDuration : w.start + w.ttl - now);
+      if (w.hits > limit)
+        w.blockedUntil = now + (blockDuration > 0 ? blockDuration : w.start + w.ttl - now);
     }
     const isBlocked = now < w.blockedUntil;
-    return { totalHits: w.hits, timeToExpire: seconds(w.start + w.ttl - now), isBlocked, timeToBlockExpire: isBlocked ? seconds(w.blockedUntil - now) : 0 };
+    return {
+      totalHits: w.hits,
+      timeToExpire: seconds(w.start + w.ttl - now),
+      isBlocked,
+      timeToBlockExpire: isBlocked ? seconds(w.blockedUntil - now) : 0,
+    };
   }
 
   private evict(now: number): void {
-    for (const [id, w] of this.windows) if (now - w.start >= w.ttl && now >= w.blockedUntil) this.windows.delete(id);
+    for (const [id, w] of this.windows)
+      if (now - w.start >= w.ttl && now >= w.blockedUntil) this.windows.delete(id);
   }
 }

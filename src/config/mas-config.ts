@@ -32,7 +32,12 @@ export interface MasConfig {
   agentStopKeys: string[];
   idempotencyTtlMs: number;
   /** Breaker (R5): open time before the trial call, rolling window, minimum calls, failure percentage. */
-  breaker: { resetTimeoutMs: number; rollingWindowMs: number; volumeThreshold: number; errorThresholdPercentage: number };
+  breaker: {
+    resetTimeoutMs: number;
+    rollingWindowMs: number;
+    volumeThreshold: number;
+    errorThresholdPercentage: number;
+  };
   rateLimits: { runs: number; message: number; lifecycle: number; observe: number; other: number };
   /** Open HTTP connections beyond which new ones are closed at once (A6). */
   maxConnections: number;

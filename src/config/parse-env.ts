@@ -23,40 +23,69 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     return Number(raw);
   };
   const list = (name: string, def = ''): string[] =>
-    (env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
+    (env[name] ?? def)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
 
   const host = env.MAS_API_HOST || '127.0.0.1';
   const port = int('MAS_API_PORT', 8765, 0, 65535);
   const token = env.MAS_API_TOKEN || undefined;
-  if (!isLoopback(host) && !token) problems.push(`MAS_API_HOST=${host} is not loopback: MAS_API_TOKEN is required`);
+  if (!isLoopback(host) && !token)
+    problems.push(`MAS_API_HOST=${host} is not loopback: MAS_API_TOKEN is required`);
   const origins = list('MAS_API_CORS_ORIGINS', DEFAULT_ORIGINS);
-  for (const o of origins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`MAS_API_CORS_ORIGINS: "${o}" is not scheme://host[:port]`);
+  for (const o of origins)
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o))
+      problems.push(`MAS_API_CORS_ORIGINS: "${o}" is not scheme://host[:port]`);
   const [cols, rows] = windowSize(env.MAS_TMUX_WINDOW_SIZE, problems);
   const socketEnv = env.MAS_TMUX_SOCKET || undefined;
   const tmuxSocket = socketEnv ? path.resolve(cwd, socketEnv) : defaultSocket(env);
-  if (Buffer.byteLength(tmuxSocket) >= 108) problems.push(`tmux socket path is 108 bytes or longer: ${tmuxSocket} (T-01)`);
-  const agentCommand = commandWords('MAS_AGENT_COMMAND', env.MAS_AGENT_COMMAND ?? DEFAULT_AGENT, problems);
+  if (Buffer.byteLength(tmuxSocket) >= 108)
+    problems.push(`tmux socket path is 108 bytes or longer: ${tmuxSocket} (T-01)`);
+  const agentCommand = commandWords(
+    'MAS_AGENT_COMMAND',
+    env.MAS_AGENT_COMMAND ?? DEFAULT_AGENT,
+    problems,
+  );
   const agentStopKeys = list('MAS_AGENT_STOP_KEYS', 'C-c,C-c');
-  for (const k of agentStopKeys) if (!STOP_KEY_ALLOWLIST.has(k)) problems.push(`MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...STOP_KEY_ALLOWLIST].join(', ')}`);
+  for (const k of agentStopKeys)
+    if (!STOP_KEY_ALLOWLIST.has(k))
+      problems.push(
+        `MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...STOP_KEY_ALLOWLIST].join(', ')}`,
+      );
   const sendEof = env.MAS_SEND_EOF ?? 'false';
   const tmuxControl = env.MAS_TMUX_CONTROL ?? 'true';
-  if (!['true', 'false'].includes(tmuxControl)) problems.push('MAS_TMUX_CONTROL must be true or false');
+  if (!['true', 'false'].includes(tmuxControl))
+    problems.push('MAS_TMUX_CONTROL must be true or false');
   if (!['true', 'false'].includes(sendEof)) problems.push('MAS_SEND_EOF must be true or false');
   const passthrough = list('MAS_AGENT_ENV_PASSTHROUGH');
-  for (const v of passthrough) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) || v.startsWith('MAS_API_')) problems.push(`MAS_AGENT_ENV_PASSTHROUGH: "${v}" is not an allowed variable name`);
+  for (const v of passthrough)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) || v.startsWith('MAS_API_'))
+      problems.push(`MAS_AGENT_ENV_PASSTHROUGH: "${v}" is not an allowed variable name`);
 
   const cfg: MasConfig = {
-    host, port, token, allowedHosts: list('MAS_API_ALLOWED_HOSTS'),
+    host,
+    port,
+    token,
+    allowedHosts: list('MAS_API_ALLOWED_HOSTS'),
     corsOrigins: origins.length === 1 && origins[0] === '*' ? '*' : origins,
     workspaceRoot: resolveRoot(env.MAS_WORKSPACE_ROOT || env.MAS_PROJECT_ROOT || cwd, cwd),
-    tmuxBin: env.MAS_TMUX_BIN || 'tmux', tmuxSocket, tmuxSocketExplicit: Boolean(socketEnv),
+    tmuxBin: env.MAS_TMUX_BIN || 'tmux',
+    tmuxSocket,
+    tmuxSocketExplicit: Boolean(socketEnv),
     tmuxConfig: env.MAS_TMUX_CONFIG || undefined,
     tmuxTimeoutMs: int('MAS_TMUX_TIMEOUT_MS', 5000, 100, 5000),
     tmuxControl: tmuxControl === 'true',
-    windowCols: cols, windowRows: rows,
+    windowCols: cols,
+    windowRows: rows,
     cacheTtlMs: int('MAS_CACHE_TTL_MS', 2000, 0, 5000),
     agentCommand,
-    agentResumeArgs: commandWords('MAS_AGENT_RESUME_ARGS', env.MAS_AGENT_RESUME_ARGS ?? '-c', problems, true),
+    agentResumeArgs: commandWords(
+      'MAS_AGENT_RESUME_ARGS',
+      env.MAS_AGENT_RESUME_ARGS ?? '-c',
+      problems,
+      true,
+    ),
     agentProcessNames: list('MAS_AGENT_PROCESS_NAMES'),
     agentEnvPassthrough: passthrough,
     masHome: env.MAS_HOME || undefined,
@@ -119,7 +148,9 @@ function windowSize(raw: string | undefined, problems: string[]): [number, numbe
 
 /** A JSON array of strings or a whitespace word list; no quoting, no expansion (§7.5). */
 function commandWords(name: string, raw: string, problems: string[], allowEmpty = false): string[] {
-  let words: unknown = raw.trim().startsWith('[') ? safeJson(raw) : raw.split(/\s+/).filter(Boolean);
+  let words: unknown = raw.trim().startsWith('[')
+    ? safeJson(raw)
+    : raw.split(/\s+/).filter(Boolean);
   if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) {
     problems.push(`${name} must be a JSON array of strings or a word list`);
     words = [];

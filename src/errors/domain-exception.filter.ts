@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT } from '../common/body-parser';
 import { MasError, publicTmuxError, RequestRejectedError, ValidationError } from './mas-error';
@@ -60,13 +66,27 @@ export class DomainExceptionFilter implements ExceptionFilter {
     let status = err ? (STATUS[err.code] ?? 500) : 500;
     let body: ErrorBody;
     if (err && status !== 500) {
-      body = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
+      body = {
+        error: err.message,
+        code: err.code,
+        details: err.details,
+        timestamp: new Date().toISOString(),
+      };
       if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
-      if (status >= 500) this.logger.warn(`${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`);
+      if (status >= 500)
+        this.logger.warn(
+          `${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`,
+        );
     } else {
       status = 500;
-      this.logger.error(`defect on ${req.method} ${req.url}: ${exception instanceof Error ? exception.stack : String(exception)}`);
-      body = { error: 'Internal error', code: 'INTERNAL_ERROR', timestamp: new Date().toISOString() };
+      this.logger.error(
+        `defect on ${req.method} ${req.url}: ${exception instanceof Error ? exception.stack : String(exception)}`,
+      );
+      body = {
+        error: 'Internal error',
+        code: 'INTERNAL_ERROR',
+        timestamp: new Date().toISOString(),
+      };
     }
     if (body.details === undefined) delete body.details;
     if (res.sent) return;
@@ -84,15 +104,22 @@ export class DomainExceptionFilter implements ExceptionFilter {
   }
 }
 
-const tooLarge = () => new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Request body is larger than 1 MiB', { limitBytes: BODY_LIMIT });
+const tooLarge = () =>
+  new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Request body is larger than 1 MiB', {
+    limitBytes: BODY_LIMIT,
+  });
 
 /** Fastify's own refusals while reading a body (its FST_* errors carry a status). */
 function fastifyError(e: unknown): MasError | undefined {
   const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
   if (typeof code !== 'string' || !code.startsWith('FST_')) return undefined;
   if (statusCode === 413) return tooLarge();
-  if (statusCode === 415) return new RequestRejectedError('UNSUPPORTED_MEDIA_TYPE', 'Body must be application/json');
-  if (statusCode === 400) return new ValidationError([{ location: 'body', field: '', rule: 'body', message: (e as Error).message }]);
+  if (statusCode === 415)
+    return new RequestRejectedError('UNSUPPORTED_MEDIA_TYPE', 'Body must be application/json');
+  if (statusCode === 400)
+    return new ValidationError([
+      { location: 'body', field: '', rule: 'body', message: (e as Error).message },
+    ]);
   return undefined;
 }
 
@@ -103,7 +130,12 @@ export function statusOf(code: string): number {
 
 /** The envelope of §3.1 for an expected failure. */
 export function errorBody(err: MasError): ErrorBody {
-  const body: ErrorBody = { error: err.message, code: err.code, details: err.details, timestamp: new Date().toISOString() };
+  const body: ErrorBody = {
+    error: err.message,
+    code: err.code,
+    details: err.details,
+    timestamp: new Date().toISOString(),
+  };
   if (body.details === undefined) delete body.details;
   return body;
 }
@@ -111,5 +143,8 @@ export function errorBody(err: MasError): ErrorBody {
 /** For hooks that answer before Nest's filter chain (body parsing, origin, host, token, rate). */
 export function sendError(res: FastifyReply, err: MasError): void {
   if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
-  res.code(statusOf(err.code)).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(err)));
+  res
+    .code(statusOf(err.code))
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorBody(err)));
 }

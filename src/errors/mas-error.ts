@@ -35,7 +35,16 @@ export class ValidationError extends MasError {
 /** Request-level refusals decided before any work: JSON, media type, size, origin, host, token, rate, time. */
 export class RequestRejectedError extends MasError {
   constructor(
-    code: 'INVALID_JSON' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'ORIGIN_NOT_ALLOWED' | 'HOST_NOT_ALLOWED' | 'UNAUTHORIZED' | 'ROUTE_NOT_FOUND' | 'RATE_LIMITED' | 'REQUEST_TIMEOUT',
+    code:
+      | 'INVALID_JSON'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'ORIGIN_NOT_ALLOWED'
+      | 'HOST_NOT_ALLOWED'
+      | 'UNAUTHORIZED'
+      | 'ROUTE_NOT_FOUND'
+      | 'RATE_LIMITED'
+      | 'REQUEST_TIMEOUT',
     message: string,
     details?: Details,
     retryAfter?: number,
@@ -92,7 +101,14 @@ export class AgentCommandError extends MasError {
 }
 
 /** `resources`: the client could not be spawned for lack of fds, processes or memory (A6). */
-export type TmuxUnavailableReason = 'not_installed' | 'version' | 'misconfigured' | 'transient' | 'breaker_open' | 'busy' | 'resources';
+export type TmuxUnavailableReason =
+  | 'not_installed'
+  | 'version'
+  | 'misconfigured'
+  | 'transient'
+  | 'breaker_open'
+  | 'busy'
+  | 'resources';
 
 /** tmux failures: unavailable (503), timeout (504) or unexpected (502). */
 export class TmuxError extends MasError {
@@ -109,7 +125,13 @@ export class TmuxError extends MasError {
   }
 
   static unavailable(reason: TmuxUnavailableReason, retryAfter = 5, internal?: Details): TmuxError {
-    return new TmuxError('TMUX_UNAVAILABLE', `tmux is unavailable (${reason})`, { reason }, retryAfter, internal);
+    return new TmuxError(
+      'TMUX_UNAVAILABLE',
+      `tmux is unavailable (${reason})`,
+      { reason },
+      retryAfter,
+      internal,
+    );
   }
 
   static timeout(operation: string, outcome: 'none' | 'unknown' | 'rolled_back'): TmuxError {
@@ -119,7 +141,10 @@ export class TmuxError extends MasError {
 
 /** A defect: our own argv was refused by tmux (T-60 "bug" rows). Answered 500, never counted by the breaker. */
 export class InternalError extends MasError {
-  constructor(message: string, readonly internal?: Details) {
+  constructor(
+    message: string,
+    readonly internal?: Details,
+  ) {
     super('INTERNAL_ERROR', message);
   }
 }
@@ -146,7 +171,19 @@ export class TmuxDuplicateError extends MasError {
 
 /** What a TMUX_GONE or TMUX_DUPLICATE that no caller handled means to a client (A1, R14). */
 export function publicTmuxError(e: MasError): MasError {
-  if (e instanceof TmuxGoneError) return new TmuxError('TMUX_ERROR', 'The tmux session vanished during the operation', { reason: 'session_vanished' }, undefined, e.internal);
-  if (e instanceof TmuxDuplicateError) return new ConflictError('SESSION_NAME_TAKEN', 'The tmux session name is held by another session', {});
+  if (e instanceof TmuxGoneError)
+    return new TmuxError(
+      'TMUX_ERROR',
+      'The tmux session vanished during the operation',
+      { reason: 'session_vanished' },
+      undefined,
+      e.internal,
+    );
+  if (e instanceof TmuxDuplicateError)
+    return new ConflictError(
+      'SESSION_NAME_TAKEN',
+      'The tmux session name is held by another session',
+      {},
+    );
   return e;
 }

@@ -36,7 +36,11 @@ export class ReadinessIndicators {
     const s = this.health.check('tmux');
     const last = await this.probeTmux();
     const breakerOpen = this.tmux.breaker.opened;
-    const info = { version: last.version ?? null, serverRunning: this.serverSocketPresent(), breaker: breakerOpen ? 'open' : 'closed' };
+    const info = {
+      version: last.version ?? null,
+      serverRunning: this.serverSocketPresent(),
+      breaker: breakerOpen ? 'open' : 'closed',
+    };
     return last.ok && !breakerOpen ? s.up(info) : s.down(info);
   }
 

@@ -18,7 +18,13 @@ export interface Loaded {
   failure?: unknown;
 }
 
-export type ReceiptStatus = 'delivered' | 'not_found' | 'not_running' | 'failed' | 'unknown' | 'not_attempted';
+export type ReceiptStatus =
+  | 'delivered'
+  | 'not_found'
+  | 'not_running'
+  | 'failed'
+  | 'unknown'
+  | 'not_attempted';
 
 export interface Receipt {
   agentId: string;
@@ -64,18 +70,31 @@ export class DeliveryService {
    * one that failed: a load that timed out may still have run (T-51). "No buffer" counts as done.
    */
   discard(loaded: Promise<Loaded>): void {
-    void loaded.then((l) => this.tmux.deleteBuffer(l.buffer)).catch((e) => this.logger.warn(`buffer not deleted: ${String(e)}`));
+    void loaded
+      .then((l) => this.tmux.deleteBuffer(l.buffer))
+      .catch((e) => this.logger.warn(`buffer not deleted: ${String(e)}`));
   }
 
   /** `session` (the `$id` the panes belong to) is where a control client attaches if none runs. */
-  async deliver(targets: DeliveryTarget[], text: string | Promise<Loaded>, execute: boolean, session?: string): Promise<Receipt[]> {
-    const receipts = new Map<string, Receipt>(targets.map((t) => [t.agentId, { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' }]));
+  async deliver(
+    targets: DeliveryTarget[],
+    text: string | Promise<Loaded>,
+    execute: boolean,
+    session?: string,
+  ): Promise<Receipt[]> {
+    const receipts = new Map<string, Receipt>(
+      targets.map((t) => [
+        t.agentId,
+        { agentId: t.agentId, window: t.window, pane: t.pane, status: 'not_attempted' },
+      ]),
+    );
     const loading = typeof text === 'string' ? this.load(text) : text;
     const { buffer, failure } = await loading;
     if (failure) {
       this.discard(loading);
       if (isTimeout(failure)) throw TmuxError.timeout('load-buffer', 'none');
-      for (const r of receipts.values()) Object.assign(r, { status: 'failed', reason: 'TMUX_ERROR' });
+      for (const r of receipts.values())
+        Object.assign(r, { status: 'failed', reason: 'TMUX_ERROR' });
       return [...receipts.values()];
     }
     const pasted: DeliveryTarget[] = [];
@@ -89,21 +108,32 @@ export class DeliveryService {
           out = await this.tmux.pasteMany(buffer, rest, session);
         } catch (e) {
           // one client carried every paste of this round: a timeout leaves all of them unknown (T-51)
-          for (const t of rest) Object.assign(receipts.get(t.agentId)!, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+          for (const t of rest)
+            Object.assign(
+              receipts.get(t.agentId)!,
+              isTimeout(e)
+                ? { status: 'unknown', reason: 'TMUX_TIMEOUT' }
+                : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' },
+            );
           stopped = true;
           break;
         }
-        const at = out.failedPane ? rest.findIndex((t) => t.paneId === out.failedPane) : rest.length;
+        const at = out.failedPane
+          ? rest.findIndex((t) => t.paneId === out.failedPane)
+          : rest.length;
         for (const t of rest.slice(0, at)) {
           pasted.push(t);
           receipts.get(t.agentId)!.status = execute ? 'not_attempted' : 'delivered';
         }
-        if (at < rest.length) Object.assign(receipts.get(rest[at].agentId)!, { status: 'failed', reason: 'PANE_GONE' });
+        if (at < rest.length)
+          Object.assign(receipts.get(rest[at].agentId)!, { status: 'failed', reason: 'PANE_GONE' });
         rest = rest.slice(at + 1); // tmux never ran these: a new round is a first attempt, not a retry
       }
     } finally {
       // Off the critical path: the buffer goes while the submit delay runs (a fork saved per message).
-      deleted = this.tmux.deleteBuffer(buffer).catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));
+      deleted = this.tmux
+        .deleteBuffer(buffer)
+        .catch((e) => this.logger.warn(`buffer ${buffer} not deleted: ${String(e)}`));
     }
     if (execute && !stopped && pasted.length) await this.submit(pasted, receipts);
     await deleted;
@@ -117,15 +147,22 @@ export class DeliveryService {
    */
   private async submit(pasted: DeliveryTarget[], receipts: Map<string, Receipt>): Promise<void> {
     await sleep(this.cfg.submitDelayMs);
-    await Promise.all(pasted.map(async (t) => {
-      const r = receipts.get(t.agentId)!;
-      try {
-        await this.tmux.sendKey(t.paneId, 'Enter');
-        r.status = 'delivered';
-      } catch (e) {
-        Object.assign(r, isTimeout(e) ? { status: 'unknown', reason: 'TMUX_TIMEOUT' } : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
-      }
-    }));
+    await Promise.all(
+      pasted.map(async (t) => {
+        const r = receipts.get(t.agentId)!;
+        try {
+          await this.tmux.sendKey(t.paneId, 'Enter');
+          r.status = 'delivered';
+        } catch (e) {
+          Object.assign(
+            r,
+            isTimeout(e)
+              ? { status: 'unknown', reason: 'TMUX_TIMEOUT' }
+              : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' },
+          );
+        }
+      }),
+    );
   }
 
   /** Opt-in EOF convention (§7.6 step 5): later, once per pane, skipped if gone, never reported. */

@@ -21,14 +21,31 @@ describe('target grammar (contract §4.10)', () => {
     expect(expandTarget(parseTarget(t)!, roster13).ids).toEqual(ids);
   });
   it('keeps explicit ids outside the roster as missing', () => {
-    expect(expandTarget(parseTarget('45,10')!, roster13)).toEqual({ ids: ['10', '45'], missing: ['45'] });
+    expect(expandTarget(parseTarget('45,10')!, roster13)).toEqual({
+      ids: ['10', '45'],
+      missing: ['45'],
+    });
   });
-  it.each(['', 'bogus', '01', '16', '50', 'agent-', 'Agent-10', 'unit0', 'window5', 'all;', 'a,'.repeat(30)])('rejects %j', (t) => expect(parseTarget(t)).toBeUndefined());
+  it.each([
+    '',
+    'bogus',
+    '01',
+    '16',
+    '50',
+    'agent-',
+    'Agent-10',
+    'unit0',
+    'window5',
+    'all;',
+    'a,'.repeat(30),
+  ])('rejects %j', (t) => expect(parseTarget(t)).toBeUndefined());
   it('never throws on arbitrary input', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
-      const r = parseTarget(s);
-      return r === undefined || expandTarget(r, roster13).ids.every((id) => /^\d\d$/.test(id));
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => {
+        const r = parseTarget(s);
+        return r === undefined || expandTarget(r, roster13).ids.every((id) => /^\d\d$/.test(id));
+      }),
+    );
   });
 });
 
@@ -46,23 +63,35 @@ describe('message text (contract §4.2)', () => {
     [42, 'type'],
   ])('%j → %s', (v, rule) => expect(textIssue(v, 'message')?.rule).toBe(rule));
   it('never throws and never echoes text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 500 }), (s) => {
-      const i = textIssue(s, 'message');
-      return i === undefined || i.received === undefined;
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 500 }), (s) => {
+        const i = textIssue(s, 'message');
+        return i === undefined || i.received === undefined;
+      }),
+    );
   });
 });
 
 describe('session references (contract §4.1)', () => {
   it('accepts exactly the three lower-case forms', () => {
-    expect(parseRef('ebef3e29-0b76-4071-ad8d-d5d075397ec3', 'path', 'sessionId')).toEqual({ kind: 'full', id: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3' });
+    expect(parseRef('ebef3e29-0b76-4071-ad8d-d5d075397ec3', 'path', 'sessionId')).toEqual({
+      kind: 'full',
+      id: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3',
+    });
     expect(parseRef('ebef3e29', 'path', 'sessionId')).toEqual({ kind: 'short', short: 'ebef3e29' });
-    expect(parseRef('mas-ebef3e29', 'path', 'sessionId')).toEqual({ kind: 'short', short: 'ebef3e29' });
+    expect(parseRef('mas-ebef3e29', 'path', 'sessionId')).toEqual({
+      kind: 'short',
+      short: 'ebef3e29',
+    });
   });
   it('rejects everything else without throwing', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 80 }), (s) => {
-      const r = parseRef(s, 'path', 'sessionId');
-      return 'location' in r ? r.rule === 'pattern' : /^(mas-)?[0-9a-f]{8}$|^[0-9a-f-]{36}$/.test(s);
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => {
+        const r = parseRef(s, 'path', 'sessionId');
+        return 'location' in r
+          ? r.rule === 'pattern'
+          : /^(mas-)?[0-9a-f]{8}$|^[0-9a-f-]{36}$/.test(s);
+      }),
+    );
   });
 });

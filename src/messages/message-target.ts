@@ -13,10 +13,13 @@ const unitIds = (u: number): string[] => HOSTABLE_IDS.filter((id) => unitOf(id) 
 /** Expands one item of the target grammar (contract §4.10), or undefined for a grammar violation. */
 function item(s: string): { ids: string[]; explicit: boolean } | undefined {
   const bare = s.startsWith('agent-') ? s.slice(6) : s;
-  if (ID.test(bare) && (s === bare || s.startsWith('agent-'))) return { ids: [bare], explicit: true };
+  if (ID.test(bare) && (s === bare || s.startsWith('agent-')))
+    return { ids: [bare], explicit: true };
   if (s === 'all') return { ids: [...HOSTABLE_IDS], explicit: false };
-  if (s === 'managers') return { ids: HOSTABLE_IDS.filter((id) => id === '00' || id[1] === '0'), explicit: false };
-  if (s === 'workers') return { ids: HOSTABLE_IDS.filter((id) => id !== '00' && id[1] !== '0'), explicit: false };
+  if (s === 'managers')
+    return { ids: HOSTABLE_IDS.filter((id) => id === '00' || id[1] === '0'), explicit: false };
+  if (s === 'workers')
+    return { ids: HOSTABLE_IDS.filter((id) => id !== '00' && id[1] !== '0'), explicit: false };
   let m = s.match(/^window([0-4])$/) ?? s.match(/^([0-4])$/);
   if (m) return { ids: unitIds(Number(m[1])), explicit: false };
   m = s.match(/^unit([1-4])$/);

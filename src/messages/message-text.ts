@@ -8,14 +8,26 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export const normaliseText = (s: string): string => s.replace(/\r\n?/g, '\n');
 
 /** The issue that rejects a prompt or message, or undefined. `received` is never echoed for text. */
-export function textIssue(value: unknown, field: string, maxCodePoints?: number): ValidationIssue | undefined {
+export function textIssue(
+  value: unknown,
+  field: string,
+  maxCodePoints?: number,
+): ValidationIssue | undefined {
   const at = { location: 'body' as const, field };
   if (value === undefined) return { ...at, rule: 'required', message: 'is required' };
   if (typeof value !== 'string') return { ...at, rule: 'type', message: 'must be a string' };
   const text = normaliseText(value);
-  if (CONTROL.test(text)) return { ...at, rule: 'control_characters', message: 'contains control characters other than TAB and LF' };
-  if (LONE_SURROGATE.test(text) || text.includes('\ufffd')) return { ...at, rule: 'invalid_unicode', message: 'contains invalid Unicode' };
-  if (text.trim() === '') return { ...at, rule: 'blank', message: 'has no non-whitespace character' };
-  if (maxCodePoints !== undefined && [...text].length > maxCodePoints) return { ...at, rule: 'length', message: `must be 1 to ${maxCodePoints} characters` };
+  if (CONTROL.test(text))
+    return {
+      ...at,
+      rule: 'control_characters',
+      message: 'contains control characters other than TAB and LF',
+    };
+  if (LONE_SURROGATE.test(text) || text.includes('\ufffd'))
+    return { ...at, rule: 'invalid_unicode', message: 'contains invalid Unicode' };
+  if (text.trim() === '')
+    return { ...at, rule: 'blank', message: 'has no non-whitespace character' };
+  if (maxCodePoints !== undefined && [...text].length > maxCodePoints)
+    return { ...at, rule: 'length', message: `must be 1 to ${maxCodePoints} characters` };
   return undefined;
 }

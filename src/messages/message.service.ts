@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, NotFoundError, RequestRejectedError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import {
+  ConflictError,
+  NotFoundError,
+  RequestRejectedError,
+  TmuxError,
+  type ValidationIssue,
+} from '../errors/mas-error';
 import { parseRef } from '../sessions/session-ref';
 import { SessionService } from '../sessions/session.service';
 import type { KnownSession } from '../sessions/snapshot';
@@ -29,19 +35,44 @@ export class MessageService {
     if ('location' in ref) issues.push(ref);
     const targetRaw = body.target;
     const target = typeof targetRaw === 'string' ? parseTarget(targetRaw) : undefined;
-    if (!target) issues.push({ location: 'body', field: 'target', rule: targetRaw === undefined ? 'required' : typeof targetRaw === 'string' ? 'grammar' : 'type', message: 'must be a target such as all, managers, workers, agent-10, 10, window2, design or a comma list' });
+    if (!target)
+      issues.push({
+        location: 'body',
+        field: 'target',
+        rule:
+          targetRaw === undefined ? 'required' : typeof targetRaw === 'string' ? 'grammar' : 'type',
+        message:
+          'must be a target such as all, managers, workers, agent-10, 10, window2, design or a comma list',
+      });
     const t = textIssue(body.message, 'message');
     if (t) issues.push(t);
     const execute = bodyBool(body, 'execute', true, issues);
     throwIfIssues(issues);
     const text = normaliseText(body.message as string);
-    if (Buffer.byteLength(text) > MAX_BYTES) throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', { field: 'message', limitBytes: MAX_BYTES });
+    if (Buffer.byteLength(text) > MAX_BYTES)
+      throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', {
+        field: 'message',
+        limitBytes: MAX_BYTES,
+      });
 
     const first = await this.sessions.findLiveForWrite(body.session, 'body', 'session');
     const state = this.sessions.state;
-    if (state.restoring.has(first.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: first.id });
-    if (state.isStarting(first.id)) throw new ConflictError('SESSION_STARTING', 'Initial prompts are still being typed', { sessionId: first.id }, 2);
-    if (!first.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: first.id, restorable: first.source === 'workspace' && first.record?.session != null });
+    if (state.restoring.has(first.id))
+      throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
+        sessionId: first.id,
+      });
+    if (state.isStarting(first.id))
+      throw new ConflictError(
+        'SESSION_STARTING',
+        'Initial prompts are still being typed',
+        { sessionId: first.id },
+        2,
+      );
+    if (!first.tmux)
+      throw new ConflictError('SESSION_TERMINATED', 'Session is not running', {
+        sessionId: first.id,
+        restorable: first.source === 'workspace' && first.record?.session != null,
+      });
 
     const t0 = Date.now();
     // The text loads before the lock and while the session is re-read: the lock is held for less,
@@ -52,49 +83,121 @@ export class MessageService {
     try {
       receipts = await state.withLock(first.id, async () => {
         const k = await this.sessions.freshOrThrow(first);
-        if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: true });
+        if (!k.tmux)
+          throw new ConflictError('SESSION_TERMINATED', 'Session is not running', {
+            sessionId: k.id,
+            restorable: true,
+          });
         const { ids } = expandTarget(target!, k.roster);
         const out = new Map<string, Receipt>();
         const deliverable: DeliveryTarget[] = [];
         for (const id of ids) {
           const a = k.agents.find((x) => x.agentId === id);
-          if (!a || !k.roster.includes(id)) out.set(id, { agentId: id, window: null, pane: null, status: 'not_found', reason: 'NOT_IN_ROSTER' });
-          else if (a.status !== 'running' || !a.paneId) out.set(id, { agentId: id, window: a.window, pane: a.pane, status: 'not_running', reason: a.reason });
-          else deliverable.push({ agentId: id, paneId: a.paneId, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) });
+          if (!a || !k.roster.includes(id))
+            out.set(id, {
+              agentId: id,
+              window: null,
+              pane: null,
+              status: 'not_found',
+              reason: 'NOT_IN_ROSTER',
+            });
+          else if (a.status !== 'running' || !a.paneId)
+            out.set(id, {
+              agentId: id,
+              window: a.window,
+              pane: a.pane,
+              status: 'not_running',
+              reason: a.reason,
+            });
+          else
+            deliverable.push({
+              agentId: id,
+              paneId: a.paneId,
+              window: a.window,
+              pane: a.pane,
+              inMode: Boolean(a.inMode),
+            });
         }
         used = deliverable.length > 0;
-        if (used) for (const r of await this.delivery.deliver(deliverable, loaded, execute, k.tmux.id)) out.set(r.agentId, r);
+        if (used)
+          for (const r of await this.delivery.deliver(deliverable, loaded, execute, k.tmux.id))
+            out.set(r.agentId, r);
         return this.afterDelivery(k, ids, out, deliverable, execute);
       });
     } finally {
       if (!used) this.delivery.discard(loaded);
     }
-    this.logger.log(`message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`);
-    return this.answer(receipts.k, receipts.list, targetRaw as string, body.message as string, execute);
+    this.logger.log(
+      `message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`,
+    );
+    return this.answer(
+      receipts.k,
+      receipts.list,
+      targetRaw as string,
+      body.message as string,
+      execute,
+    );
   }
 
   /** §7.6 step 5, queued behind this delivery on the session lock; then the receipts in target order. */
-  private afterDelivery(k: KnownSession, ids: string[], out: Map<string, Receipt>, deliverable: DeliveryTarget[], execute: boolean) {
+  private afterDelivery(
+    k: KnownSession,
+    ids: string[],
+    out: Map<string, Receipt>,
+    deliverable: DeliveryTarget[],
+    execute: boolean,
+  ) {
     if (this.cfg.sendEof && execute) {
       const done = deliverable.filter((d) => out.get(d.agentId)?.status === 'delivered');
-      if (done.length) void this.sessions.state.withLock(k.id, () => this.delivery.sendEof(done)).catch(() => undefined);
+      if (done.length)
+        void this.sessions.state
+          .withLock(k.id, () => this.delivery.sendEof(done))
+          .catch(() => undefined);
     }
     return { k, list: ids.map((id) => out.get(id)!) };
   }
 
   /** The receipts → status table of §4.10. */
-  private answer(k: { id: string; tmuxName: string }, receipts: Receipt[], target: string, message: string, execute: boolean) {
+  private answer(
+    k: { id: string; tmuxName: string },
+    receipts: Receipt[],
+    target: string,
+    message: string,
+    execute: boolean,
+  ) {
     const delivered = receipts.filter((r) => r.status === 'delivered').length;
     const details = { sessionId: k.id, receipts };
-    if (receipts.some((r) => r.status === 'unknown')) throw new TmuxError('TMUX_TIMEOUT', 'tmux did not answer in time; some agents may have received the message', { operation: 'message', outcome: 'unknown', receipts });
+    if (receipts.some((r) => r.status === 'unknown'))
+      throw new TmuxError(
+        'TMUX_TIMEOUT',
+        'tmux did not answer in time; some agents may have received the message',
+        { operation: 'message', outcome: 'unknown', receipts },
+      );
     if (delivered === 0) {
-      if (receipts.every((r) => r.status === 'not_found')) throw new NotFoundError('TARGET_NOT_FOUND', 'No targeted agent exists in the session', details);
-      if (receipts.some((r) => r.status === 'not_running')) throw new ConflictError('AGENT_NOT_RUNNING', 'No targeted agent is running', details);
-      throw new TmuxError('TMUX_ERROR', 'tmux refused the delivery', { reason: 'delivery_failed', receipts });
+      if (receipts.every((r) => r.status === 'not_found'))
+        throw new NotFoundError(
+          'TARGET_NOT_FOUND',
+          'No targeted agent exists in the session',
+          details,
+        );
+      if (receipts.some((r) => r.status === 'not_running'))
+        throw new ConflictError('AGENT_NOT_RUNNING', 'No targeted agent is running', details);
+      throw new TmuxError('TMUX_ERROR', 'tmux refused the delivery', {
+        reason: 'delivery_failed',
+        receipts,
+      });
     }
     return {
-      status: delivered === receipts.length ? 'acknowledged' : 'partial', timestamp: new Date().toISOString(), target,
-      session: k.tmuxName, sessionId: k.id, message, execute, delivered, failed: receipts.length - delivered, receipts,
+      status: delivered === receipts.length ? 'acknowledged' : 'partial',
+      timestamp: new Date().toISOString(),
+      target,
+      session: k.tmuxName,
+      sessionId: k.id,
+      message,
+      execute,
+      delivered,
+      failed: receipts.length - delivered,
+      receipts,
     };
   }
 }

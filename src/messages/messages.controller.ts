@@ -20,9 +20,19 @@ export class MessagesController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOkResponse({ type: MessageResponseDto })
   @ApiErrors(400, 404, 409, 413, 415, 429, 502, 503, 504)
-  sendMessage(@Body() body: MessageRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
+  sendMessage(
+    @Body() body: MessageRequestDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
-    return this.idempotency.run(k, 'POST /message', raw, () => this.messages.send(raw), () => res.header('idempotency-replayed', 'true'));
+    return this.idempotency.run(
+      k,
+      'POST /message',
+      raw,
+      () => this.messages.send(raw),
+      () => res.header('idempotency-replayed', 'true'),
+    );
   }
 }

@@ -16,7 +16,8 @@ export function layoutProblems(plan: SessionPlan, k: KnownSession): string[] {
     w.panes.forEach((p, index) => {
       if (!p.agentId) return;
       const a = k.agents.find((x) => x.agentId === p.agentId);
-      if (!a?.paneId || a.windowIndex !== w.index || a.window !== w.name || a.pane !== index) problems.push(`agent ${p.agentId} not at ${w.name}.${index}`);
+      if (!a?.paneId || a.windowIndex !== w.index || a.window !== w.name || a.pane !== index)
+        problems.push(`agent ${p.agentId} not at ${w.name}.${index}`);
     });
   }
   return problems;

@@ -7,9 +7,15 @@ import type { TmuxGateway } from '../tmux/tmux.gateway';
  * this very session id — never by name, which another workspace or a person may hold. True when
  * the session is known to be gone; false when tmux could not be asked (the outcome is unknown).
  */
-export async function rollbackTmux(tmux: TmuxGateway, sessionId: string, createdId: string | undefined, logger: Logger): Promise<boolean> {
+export async function rollbackTmux(
+  tmux: TmuxGateway,
+  sessionId: string,
+  createdId: string | undefined,
+  logger: Logger,
+): Promise<boolean> {
   try {
-    const target = createdId ?? (await tmux.listSessionNames()).find((s) => s.tagSessionId === sessionId)?.id;
+    const target =
+      createdId ?? (await tmux.listSessionNames()).find((s) => s.tagSessionId === sessionId)?.id;
     if (target) await tmux.killSession(target);
     return true;
   } catch (e) {

@@ -37,7 +37,10 @@ export class RunService {
     const req = parseRunRequest(body);
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
     // One list-sessions call, not a full snapshot: names and tags are all a create needs to check.
-    const [live, dirs] = await Promise.all([this.tmux.listSessionNames(), this.sessions.sessionDirNames()]);
+    const [live, dirs] = await Promise.all([
+      this.tmux.listSessionNames(),
+      this.sessions.sessionDirNames(),
+    ]);
     const existing = keyHash ? await this.tagged(live, keyHash) : undefined;
     if (existing) return this.response(existing);
     await this.writer.checkWritable();
@@ -49,39 +52,72 @@ export class RunService {
     for (let draw = 0; draw < DRAWS; draw++) {
       const id = randomUUID();
       const name = `mas-${id.slice(0, 8)}`;
-      if (existsSync(this.sessions.sessionDir(id)) || names.has(name) || shorts.has(id.slice(0, 8))) continue;
+      if (existsSync(this.sessions.sessionDir(id)) || names.has(name) || shorts.has(id.slice(0, 8)))
+        continue;
       const k = await this.attempt(id, req, agentPath, keyHash);
       if (k) {
-        this.logger.log(`created ${k.tmuxName} with ${req.roster.length} agents in ${Date.now() - t0}ms`);
+        this.logger.log(
+          `created ${k.tmuxName} with ${req.roster.length} agents in ${Date.now() - t0}ms`,
+        );
         return this.response(k);
       }
       names.add(name);
     }
-    throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', { reason: 'id_exhausted' });
+    throw new TmuxError('TMUX_ERROR', 'Could not draw a free session id', {
+      reason: 'id_exhausted',
+    });
   }
 
   /** Steps 3–6 of §4.9 for one drawn id; undefined when tmux says the name is taken (redraw). */
-  private async attempt(id: string, req: RunRequest, agentPath: string, keyHash?: string): Promise<KnownSession | undefined> {
+  private async attempt(
+    id: string,
+    req: RunRequest,
+    agentPath: string,
+    keyHash?: string,
+  ): Promise<KnownSession | undefined> {
     const state = this.sessions.state;
     const sessionDir = this.sessions.sessionDir(id);
     const created: { id?: string } = {};
     let tmuxTried = false;
     state.hidden.add(id);
     try {
-      await this.writer.create({ id, agents: req.roster, config: req.config, requestKeyHash: keyHash, createdAt: new Date() });
+      await this.writer.create({
+        id,
+        agents: req.roster,
+        config: req.config,
+        requestKeyHash: keyHash,
+        createdAt: new Date(),
+      });
       const plan = planLayout(this.cfg, {
-        id, sessionDir, roster: req.roster, unsafe: await unsafeSlots(sessionDir, req.roster),
+        id,
+        sessionDir,
+        roster: req.roster,
+        unsafe: await unsafeSlots(sessionDir, req.roster),
         agentArgv: [agentPath, ...this.cfg.agentCommand.slice(1)],
-        tags: { '@mas_session_id': id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api', ...(keyHash ? { '@mas_request_id': keyHash } : {}) },
+        tags: {
+          '@mas_session_id': id,
+          '@mas_workspace': this.cfg.workspaceRoot,
+          '@mas_created_by': 'mas-api',
+          ...(keyHash ? { '@mas_request_id': keyHash } : {}),
+        },
       });
       tmuxTried = true;
       const listed = await this.tmux.createSession(plan, created);
       state.hidden.delete(id);
       const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name }, listed);
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);
-      if (!k?.tmux || missing.length) throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', { reason: 'layout_incomplete', missing });
+      if (!k?.tmux || missing.length)
+        throw new TmuxError('TMUX_ERROR', 'Created session does not show every agent slot', {
+          reason: 'layout_incomplete',
+          missing,
+        });
       const problems = layoutProblems(plan, k);
-      if (problems.length) throw new TmuxError('TMUX_ERROR', 'tmux did not build the creation layout (a hook in the tmux configuration?)', { reason: 'layout_incomplete', problems });
+      if (problems.length)
+        throw new TmuxError(
+          'TMUX_ERROR',
+          'tmux did not build the creation layout (a hook in the tmux configuration?)',
+          { reason: 'layout_incomplete', problems },
+        );
       this.sessions.invalidate();
       this.startup.start(k, req.prompts);
       return k;
@@ -91,7 +127,8 @@ export class RunService {
       const complete = await this.rollback(id, tmuxTried && !duplicate, created.id);
       if (duplicate) return undefined;
       // A11: rolled_back only when the rollback itself completed
-      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('create', complete ? 'rolled_back' : 'unknown');
+      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT')
+        throw TmuxError.timeout('create', complete ? 'rolled_back' : 'unknown');
       throw e;
     } finally {
       state.hidden.delete(id);
@@ -109,21 +146,36 @@ export class RunService {
 
   /** A create answered before a restart, or whose answer was lost, is found by its tag (§4.12). */
   private async tagged(live: SessionName[], keyHash: string): Promise<KnownSession | undefined> {
-    const s = live.find((x) => x.tagRequestId === keyHash && /^[0-9a-f-]{36}$/.test(x.tagSessionId));
+    const s = live.find(
+      (x) => x.tagRequestId === keyHash && /^[0-9a-f-]{36}$/.test(x.tagSessionId),
+    );
     return s && this.sessions.fresh({ id: s.tagSessionId, source: 'workspace', tmuxName: s.name });
   }
 
   private response(k: KnownSession) {
     return {
-      sessionId: k.id, shortId: k.shortId, tmuxSession: k.tmuxName, status: 'starting' as const,
-      workingDir: k.workingDir, unitDir: k.unitDir, workflowsDir: k.workflowsDir, startedAt: k.startedAt,
-      attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined),
+      sessionId: k.id,
+      shortId: k.shortId,
+      tmuxSession: k.tmuxName,
+      status: 'starting' as const,
+      workingDir: k.workingDir,
+      unitDir: k.unitDir,
+      workflowsDir: k.workflowsDir,
+      startedAt: k.startedAt,
+      attachCommand: attachCommand(
+        k.tmuxName,
+        this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
+      ),
       agents: k.roster,
     };
   }
 
   /** Nothing partial remains (R13): our own tmux session (by id, A1), index entry, directory. True when all of it went. */
-  private async rollback(id: string, tmuxTried: boolean, createdId: string | undefined): Promise<boolean> {
+  private async rollback(
+    id: string,
+    tmuxTried: boolean,
+    createdId: string | undefined,
+  ): Promise<boolean> {
     if (tmuxTried && !(await rollbackTmux(this.tmux, id, createdId, this.logger))) {
       // tmux did not answer: the session may still appear (T-51). Its directory and index entry stay,
       // so it is then a workspace session (stoppable, restorable), never agents in a deleted directory.

@@ -16,14 +16,31 @@ export class RunsController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a MAS session with a team of agents; prompts are typed in the background' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key return the first result' })
+  @ApiOperation({
+    summary: 'Create a MAS session with a team of agents; prompts are typed in the background',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retries with the same key return the first result',
+  })
   @ApiCreatedResponse({ type: RunsResponseDto })
   @ApiErrors(400, 409, 413, 415, 429, 502, 503, 504)
-  createRun(@Body() body: RunsRequestDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
+  createRun(
+    @Body() body: RunsRequestDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
     const recover = k ? () => this.runs.findByKey(k) : undefined;
-    return this.idempotency.run(k, 'POST /runs', raw, () => this.runs.create(raw, k), () => res.header('idempotency-replayed', 'true'), recover);
+    return this.idempotency.run(
+      k,
+      'POST /runs',
+      raw,
+      () => this.runs.create(raw, k),
+      () => res.header('idempotency-replayed', 'true'),
+      recover,
+    );
   }
 }

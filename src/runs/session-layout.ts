@@ -14,7 +14,12 @@ export function panePath(cfg: MasConfig): string {
 /** Resolves argv[0] of the agent command to an absolute executable, else 503 (T-43). */
 export function resolveAgentCommand(cfg: MasConfig): string {
   const argv0 = cfg.agentCommand[0];
-  const candidates = argv0.includes('/') ? [path.resolve(argv0)] : panePath(cfg).split(':').filter(Boolean).map((d) => path.join(d, argv0));
+  const candidates = argv0.includes('/')
+    ? [path.resolve(argv0)]
+    : panePath(cfg)
+        .split(':')
+        .filter(Boolean)
+        .map((d) => path.join(d, argv0));
   for (const c of candidates) {
     try {
       if (statSync(c).isFile()) {
@@ -46,7 +51,9 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   const unitDir = path.join(dir, 'unit');
   // Passthrough values may be secrets: they travel apart from the argv-borne variables (A5).
   const secretEnv: Record<string, string> = Object.fromEntries(
-    cfg.agentEnvPassthrough.filter((k) => cfg.serviceEnv[k] !== undefined).map((k) => [k, cfg.serviceEnv[k]!]),
+    cfg.agentEnvPassthrough
+      .filter((k) => cfg.serviceEnv[k] !== undefined)
+      .map((k) => [k, cfg.serviceEnv[k]!]),
   );
   const sessionEnv: Record<string, string> = {
     PATH: panePath(cfg),
@@ -64,10 +71,22 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   const idle = (): PanePlan => ({ launched: false, cwd: dir, env: {} });
   const slot = (id: string): PanePlan => {
     if (!input.roster.includes(id)) return idle();
-    if (input.unsafe?.has(id)) return { agentId: id, launched: false, unsafe: true, cwd: dir, env: {} };
+    if (input.unsafe?.has(id))
+      return { agentId: id, launched: false, unsafe: true, cwd: dir, env: {} };
     const agentDir = path.join(unitDir, id);
-    const env = { MAS_AGENT_ID: id, MAS_AGENT_ROLE: roleOf(id), MAS_UNIT_ID: String(unitOf(id)), MAS_AGENT_DIR: agentDir };
-    return { agentId: id, launched: Boolean(input.agentArgv), cwd: agentDir, env, command: input.agentArgv && directArgv(input.agentArgv) };
+    const env = {
+      MAS_AGENT_ID: id,
+      MAS_AGENT_ROLE: roleOf(id),
+      MAS_UNIT_ID: String(unitOf(id)),
+      MAS_AGENT_DIR: agentDir,
+    };
+    return {
+      agentId: id,
+      launched: Boolean(input.agentArgv),
+      cwd: agentDir,
+      env,
+      command: input.agentArgv && directArgv(input.agentArgv),
+    };
   };
   const windows: WindowPlan[] = [
     { index: 0, name: 'shell', panes: [idle()], keepDead: false, tiled: false },
@@ -75,12 +94,36 @@ export function planLayout(cfg: MasConfig, input: LayoutInput): SessionPlan {
   ];
   const hasUnit4 = input.roster.some((id) => unitOf(id) === 4);
   for (const u of hasUnit4 ? [1, 2, 3, 4] : [1, 2, 3]) {
-    const maxSlot = Math.max(3, ...input.roster.filter((id) => unitOf(id) === u).map((id) => Number(id[1])));
+    const maxSlot = Math.max(
+      3,
+      ...input.roster.filter((id) => unitOf(id) === u).map((id) => Number(id[1])),
+    );
     const panes = Array.from({ length: maxSlot + 1 }, (_, x) => slot(`${u}${x}`));
-    windows.push({ index: windows.length, name: `unit${u}`, panes, keepDead: true, tiled: panes.length > 4 });
+    windows.push({
+      index: windows.length,
+      name: `unit${u}`,
+      panes,
+      keepDead: true,
+      tiled: panes.length > 4,
+    });
   }
-  windows.push({ index: windows.length, name: 'monitor', panes: [idle()], keepDead: false, tiled: false });
-  return { name, cols: cfg.windowCols, rows: cfg.windowRows, sessionEnv, secretEnv, tags: input.tags, windows, selectWindow: 1 };
+  windows.push({
+    index: windows.length,
+    name: 'monitor',
+    panes: [idle()],
+    keepDead: false,
+    tiled: false,
+  });
+  return {
+    name,
+    cols: cfg.windowCols,
+    rows: cfg.windowRows,
+    sessionEnv,
+    secretEnv,
+    tags: input.tags,
+    windows,
+    selectWindow: 1,
+  };
 }
 
 /**

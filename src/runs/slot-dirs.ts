@@ -12,7 +12,8 @@ export async function unsafeSlots(sessionDir: string, roster: string[]): Promise
   const unitDir = path.join(sessionDir, 'unit');
   if (!(await realDir(unitDir, sessionDir, true))) return new Set(roster);
   const unsafe = new Set<string>();
-  for (const id of roster) if (!(await realDir(path.join(unitDir, id), unitDir, true))) unsafe.add(id);
+  for (const id of roster)
+    if (!(await realDir(path.join(unitDir, id), unitDir, true))) unsafe.add(id);
   return unsafe;
 }
 
@@ -26,6 +27,9 @@ async function realDir(dir: string, parent: string, create: boolean): Promise<bo
   if (create) await fsp.mkdir(dir, { mode: 0o755 }).catch(() => undefined); // EEXIST: checked below
   const st = await fsp.lstat(dir).catch(() => undefined);
   if (!st?.isDirectory()) return false; // missing, a symlink, a file, a FIFO
-  const [real, realParent] = await Promise.all([fsp.realpath(dir).catch(() => ''), fsp.realpath(parent).catch(() => '')]);
+  const [real, realParent] = await Promise.all([
+    fsp.realpath(dir).catch(() => ''),
+    fsp.realpath(parent).catch(() => ''),
+  ]);
   return realParent !== '' && real === path.join(realParent, path.basename(dir));
 }

@@ -50,7 +50,9 @@ export class StartupJob implements OnApplicationShutdown {
       .then(() => {
         if (view.state !== 'starting') return;
         // the job's 5 minutes ran out: what was not typed is failed, never typed later (§4.9)
-        for (const p of view.prompts) if (p.state === 'pending') Object.assign(p, { state: 'failed', reason: 'STARTUP_TIMEOUT' });
+        for (const p of view.prompts)
+          if (p.state === 'pending')
+            Object.assign(p, { state: 'failed', reason: 'STARTUP_TIMEOUT' });
         this.finishByOutcome(view);
       })
       .catch((e) => {
@@ -63,7 +65,12 @@ export class StartupJob implements OnApplicationShutdown {
    * Every await may end with the job cancelled (stop, forced restore): it checks before touching a
    * prompt and after every lock acquisition, so nothing is typed into a session restored meanwhile (A2).
    */
-  private async run(k: KnownSession, prompts: Map<string, string>, view: StartupView, stop: () => boolean): Promise<void> {
+  private async run(
+    k: KnownSession,
+    prompts: Map<string, string>,
+    view: StartupView,
+    stop: () => boolean,
+  ): Promise<void> {
     const id = k.id;
     const launchedAt = Date.now();
     await sleep(this.cfg.agentLaunchCheckMs);
@@ -71,7 +78,8 @@ export class StartupJob implements OnApplicationShutdown {
     const checked = await this.agentsOf(k);
     if (stop()) return;
     for (const p of view.prompts) {
-      if (checked?.get(p.agentId)?.status !== 'running') Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+      if (checked?.get(p.agentId)?.status !== 'running')
+        Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
     await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)));
     for (const p of view.prompts) {
@@ -81,7 +89,8 @@ export class StartupJob implements OnApplicationShutdown {
         if (stop()) return;
         const a = (await this.agentsOf(k))?.get(p.agentId);
         if (stop()) return;
-        if (!a || a.status !== 'running' || !a.paneId) return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+        if (!a || a.status !== 'running' || !a.paneId)
+          return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
         await this.type(k, id, p, a, prompts.get(p.agentId)!);
       });
     }
@@ -89,30 +98,59 @@ export class StartupJob implements OnApplicationShutdown {
   }
 
   /** One prompt, with the delivery of §7.6; its outcome is recorded even if the job is cancelled meanwhile. */
-  private async type(k: KnownSession, id: string, p: StartupView['prompts'][number], a: AgentView, text: string): Promise<void> {
-    const target = { agentId: a.agentId, paneId: a.paneId!, window: a.window, pane: a.pane, inMode: Boolean(a.inMode) };
+  private async type(
+    k: KnownSession,
+    id: string,
+    p: StartupView['prompts'][number],
+    a: AgentView,
+    text: string,
+  ): Promise<void> {
+    const target = {
+      agentId: a.agentId,
+      paneId: a.paneId!,
+      window: a.window,
+      pane: a.pane,
+      inMode: Boolean(a.inMode),
+    };
     try {
       const [r] = await this.delivery.deliver([target], text, true, k.tmux?.id);
       if (r.status === 'delivered') {
         p.state = 'delivered';
         // §7.6 step 5 applies to prompts too; it queues behind this job on the session lock.
-        if (this.cfg.sendEof) void this.sessions.state.withLock(id, () => this.delivery.sendEof([target])).catch(() => undefined);
-      } else Object.assign(p, { state: r.status === 'unknown' ? 'unknown' : 'failed', reason: r.reason ?? 'TMUX_ERROR' });
+        if (this.cfg.sendEof)
+          void this.sessions.state
+            .withLock(id, () => this.delivery.sendEof([target]))
+            .catch(() => undefined);
+      } else
+        Object.assign(p, {
+          state: r.status === 'unknown' ? 'unknown' : 'failed',
+          reason: r.reason ?? 'TMUX_ERROR',
+        });
     } catch (e) {
-      Object.assign(p, { state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' });
+      Object.assign(p, {
+        state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed',
+        reason: e instanceof MasError ? e.code : 'TMUX_ERROR',
+      });
     }
-    this.logger.log(`prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`);
+    this.logger.log(
+      `prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`,
+    );
   }
 
   private finishByOutcome(view: StartupView): void {
     const delivered = view.prompts.filter((p) => p.state === 'delivered').length;
-    this.finish(view, delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed');
+    this.finish(
+      view,
+      delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed',
+    );
   }
 
   /** Forgets startups that ended more than an hour ago, so the map does not grow without bound. */
   private prune(): void {
     const cutoff = Date.now() - 3_600_000;
-    for (const [id, v] of this.sessions.state.startups) if (v.finishedAt && Date.parse(v.finishedAt) < cutoff) this.sessions.state.startups.delete(id);
+    for (const [id, v] of this.sessions.state.startups)
+      if (v.finishedAt && Date.parse(v.finishedAt) < cutoff)
+        this.sessions.state.startups.delete(id);
   }
 
   private async agentsOf(k: KnownSession) {

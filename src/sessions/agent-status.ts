@@ -1,4 +1,13 @@
-import { agentForPane, agentName, creationWindowName, roleOf, rosterSort, SHELLS, unitOf, type Role } from '../common/agents';
+import {
+  agentForPane,
+  agentName,
+  creationWindowName,
+  roleOf,
+  rosterSort,
+  SHELLS,
+  unitOf,
+  type Role,
+} from '../common/agents';
 import type { TmuxPane, TmuxSession, TmuxWindow } from '../tmux/tmux.types';
 
 export interface AgentView {
@@ -44,7 +53,8 @@ export function configIds(config: Record<string, unknown> | undefined): string[]
   const units = Array.isArray(config.units) ? config.units : [];
   for (const u of units as { manager?: { id?: unknown }; workers?: { id?: unknown }[] }[]) {
     if (u?.manager && typeof u.manager.id === 'string') ids.push(u.manager.id);
-    for (const w of Array.isArray(u?.workers) ? u.workers : []) if (w && typeof w.id === 'string') ids.push(w.id);
+    for (const w of Array.isArray(u?.workers) ? u.workers : [])
+      if (w && typeof w.id === 'string') ids.push(w.id);
   }
   return rosterSort(ids);
 }
@@ -53,8 +63,14 @@ export function configIds(config: Record<string, unknown> | undefined): string[]
  * The status table of contract §5.4; first matching row wins. Built without object spreads: it runs
  * for every agent of every snapshot (2,600 at N=200), and spreads showed in the cold-list profile.
  */
-export function agentView(agentId: string, loc: Located | undefined, live: boolean, processNames: Set<string>): AgentView {
-  if (!live || !loc) return view(agentId, undefined, 'stopped', live ? 'pane_missing' : 'session_terminated', null);
+export function agentView(
+  agentId: string,
+  loc: Located | undefined,
+  live: boolean,
+  processNames: Set<string>,
+): AgentView {
+  if (!live || !loc)
+    return view(agentId, undefined, 'stopped', live ? 'pane_missing' : 'session_terminated', null);
   const pane = loc.pane;
   if (pane.unsafe) return view(agentId, loc, 'error', 'unsafe_dir', null); // A3: an idle shell, never the agent
   if (pane.dead) {
@@ -64,15 +80,30 @@ export function agentView(agentId: string, loc: Located | undefined, live: boole
     return view(agentId, loc, 'error', 'exit_status', pane.deadStatus);
   }
   const cmd = pane.currentCommand.replace(/^-/, '');
-  if (processNames.has(cmd) || (pane.launched && cmd !== '' && !SHELLS.has(cmd))) return view(agentId, loc, 'running', 'agent_process', null);
+  if (processNames.has(cmd) || (pane.launched && cmd !== '' && !SHELLS.has(cmd)))
+    return view(agentId, loc, 'running', 'agent_process', null);
   return view(agentId, loc, 'stopped', 'no_agent_process', null);
 }
 
-function view(agentId: string, loc: Located | undefined, status: AgentView['status'], reason: string, exitStatus: number | null): AgentView {
+function view(
+  agentId: string,
+  loc: Located | undefined,
+  status: AgentView['status'],
+  reason: string,
+  exitStatus: number | null,
+): AgentView {
   return {
-    agentId, name: agentName(agentId), role: roleOf(agentId), unitId: unitOf(agentId), status, reason,
-    window: loc ? loc.window.name : null, windowIndex: loc ? loc.window.index : null, pane: loc ? loc.pane.index : null,
-    currentCommand: loc ? loc.pane.currentCommand || null : null, exitStatus,
+    agentId,
+    name: agentName(agentId),
+    role: roleOf(agentId),
+    unitId: unitOf(agentId),
+    status,
+    reason,
+    window: loc ? loc.window.name : null,
+    windowIndex: loc ? loc.window.index : null,
+    pane: loc ? loc.pane.index : null,
+    currentCommand: loc ? loc.pane.currentCommand || null : null,
+    exitStatus,
     ...(loc ? { paneId: loc.pane.id, inMode: loc.pane.inMode } : {}),
   };
 }

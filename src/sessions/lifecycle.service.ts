@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, MasError, NotRestorableError, TmuxDuplicateError, TmuxError, type ValidationIssue } from '../errors/mas-error';
+import {
+  ConflictError,
+  MasError,
+  NotRestorableError,
+  TmuxDuplicateError,
+  TmuxError,
+  type ValidationIssue,
+} from '../errors/mas-error';
 import { layoutProblems } from '../runs/layout-check';
 import { rollbackTmux } from '../runs/rollback';
 import { isRealPath, unsafeSlots } from '../runs/slot-dirs';
@@ -32,14 +39,24 @@ export class LifecycleService {
     const force = bodyBool(body, 'force', false, issues);
     throwIfIssues(issues);
     const first = await this.sessions.find(raw);
-    if (this.sessions.state.restoring.has(first.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: first.id });
+    if (this.sessions.state.restoring.has(first.id))
+      throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
+        sessionId: first.id,
+      });
     return this.sessions.state.withLock(first.id, async () => {
       this.sessions.state.startups.get(first.id)?.cancel();
       const k = await this.sessions.freshOrThrow(first);
       const previousStatus = statusOf(k, this.sessions.state);
       const result = await this.stopLocked(k, force);
       this.sessions.invalidate();
-      return { sessionId: k.id, tmuxSession: k.tmuxName, status: 'stopped' as const, previousStatus, ...result, timestamp: new Date().toISOString() };
+      return {
+        sessionId: k.id,
+        tmuxSession: k.tmuxName,
+        status: 'stopped' as const,
+        previousStatus,
+        ...result,
+        timestamp: new Date().toISOString(),
+      };
     });
   }
 
@@ -47,14 +64,20 @@ export class LifecycleService {
   private async stopLocked(k: KnownSession, force: boolean) {
     const t0 = Date.now();
     if (!k.tmux) {
-      const warnings = k.source === 'workspace' && k.record?.session?.STATUS === 'active' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
+      const warnings =
+        k.source === 'workspace' && k.record?.session?.STATUS === 'active'
+          ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt')
+          : [];
       return { alreadyStopped: true, graceful: true, ...(warnings.length ? { warnings } : {}) };
     }
-    const { graceful, last } = force ? { graceful: k.agents.every((a) => a.status !== 'running'), last: k } : await this.gracefulPhase(k);
+    const { graceful, last } = force
+      ? { graceful: k.agents.every((a) => a.status !== 'running'), last: k }
+      : await this.gracefulPhase(k);
     // Killed by id only while it is still this very session: a session gone meanwhile (server
     // restarted, ids reused by someone else's sessions) is not looked for by its old id.
     if (last) await this.tmux.killSession(k.tmux.id);
-    const warnings = k.source === 'workspace' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
+    const warnings =
+      k.source === 'workspace' ? await this.writer.writeStatus(k.id, 'stopped', 'stoppedAt') : [];
     this.logger.log(`stopped ${k.tmuxName} graceful=${graceful} in ${Date.now() - t0}ms`);
     return { alreadyStopped: false, graceful, ...(warnings.length ? { warnings } : {}) };
   }
@@ -65,7 +88,9 @@ export class LifecycleService {
    * id and creation time), never ids read seconds ago: after a server restart those are reused and
    * name another's panes. `last` is the newest view, undefined once the session is gone.
    */
-  private async gracefulPhase(k: KnownSession): Promise<{ graceful: boolean; last?: KnownSession }> {
+  private async gracefulPhase(
+    k: KnownSession,
+  ): Promise<{ graceful: boolean; last?: KnownSession }> {
     let now: KnownSession | undefined = k;
     for (const [i, key] of this.cfg.agentStopKeys.entries()) {
       if (i > 0) {
@@ -74,7 +99,9 @@ export class LifecycleService {
       }
       const running = now?.agents.filter((a) => a.status === 'running' && a.paneId) ?? [];
       if (!running.length) break;
-      await Promise.all(running.map((a) => this.tmux.sendKey(a.paneId!, key).catch(() => undefined)));
+      await Promise.all(
+        running.map((a) => this.tmux.sendKey(a.paneId!, key).catch(() => undefined)),
+      );
     }
     const deadline = Date.now() + this.cfg.stopGraceMs;
     while (now && now.agents.some((a) => a.status === 'running') && Date.now() < deadline) {
@@ -98,17 +125,30 @@ export class LifecycleService {
     const state = this.sessions.state;
     const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
     const { k, snap } = await this.sessions.findWithSnapshot(raw, 'path', 'sessionId');
-    if (state.restoring.has(k.id)) throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
-    if (k.source !== 'workspace' || !k.record || !(await isRealPath(k.workingDir))) throw new NotRestorableError('no_session_dir');
-    if (!k.record.session) throw new NotRestorableError(k.record.sessionProblem ?? 'metadata_unreadable');
+    if (state.restoring.has(k.id))
+      throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
+        sessionId: k.id,
+      });
+    if (k.source !== 'workspace' || !k.record || !(await isRealPath(k.workingDir)))
+      throw new NotRestorableError('no_session_dir');
+    if (!k.record.session)
+      throw new NotRestorableError(k.record.sessionProblem ?? 'metadata_unreadable');
     const agentPath = startAgents ? resolveAgentCommand(this.cfg) : undefined;
-    if (k.tmux && !force) throw new ConflictError('SESSION_EXISTS', 'Session is running', { sessionId: k.id, status: statusOf(k, state) });
+    if (k.tmux && !force)
+      throw new ConflictError('SESSION_EXISTS', 'Session is running', {
+        sessionId: k.id,
+        status: statusOf(k, state),
+      });
     // A1: the name held by a session that is not this one (another workspace, a person): touch nothing
     if (!k.tmux && snap.tmuxNames.has(k.tmuxName)) throw nameTaken(k);
     state.restoring.add(k.id); // same tick as the checks: two restores cannot both pass
     this.sessions.invalidate();
     try {
-      return await state.withLock(k.id, () => this.restoreLocked(k, force, agentPath), Math.max(0, deadline - Date.now()));
+      return await state.withLock(
+        k.id,
+        () => this.restoreLocked(k, force, agentPath),
+        Math.max(0, deadline - Date.now()),
+      );
     } finally {
       state.restoring.delete(k.id);
       this.sessions.invalidate();
@@ -125,30 +165,60 @@ export class LifecycleService {
     const unsafe = await unsafeSlots(k.workingDir, k.roster);
     const previous = await this.writer.setIndexStatus(k.id, 'restoring');
     const plan = planLayout(this.cfg, {
-      id: k.id, sessionDir: k.workingDir, roster: k.roster, unsafe,
-      agentArgv: agentPath ? [agentPath, ...this.cfg.agentCommand.slice(1), ...this.cfg.agentResumeArgs] : undefined,
-      tags: { '@mas_session_id': k.id, '@mas_workspace': this.cfg.workspaceRoot, '@mas_created_by': 'mas-api' },
+      id: k.id,
+      sessionDir: k.workingDir,
+      roster: k.roster,
+      unsafe,
+      agentArgv: agentPath
+        ? [agentPath, ...this.cfg.agentCommand.slice(1), ...this.cfg.agentResumeArgs]
+        : undefined,
+      tags: {
+        '@mas_session_id': k.id,
+        '@mas_workspace': this.cfg.workspaceRoot,
+        '@mas_created_by': 'mas-api',
+      },
     });
     const created: { id?: string } = {};
     try {
       await this.tmux.createSession(plan, created);
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
       const after = await this.sessions.fresh(k);
-      if (!after?.tmux) throw new TmuxError('TMUX_ERROR', 'Restored session vanished', { reason: 'session_vanished' });
+      if (!after?.tmux)
+        throw new TmuxError('TMUX_ERROR', 'Restored session vanished', {
+          reason: 'session_vanished',
+        });
       const problems = layoutProblems(plan, after);
-      if (problems.length) throw new TmuxError('TMUX_ERROR', 'tmux did not build the creation layout (a hook in the tmux configuration?)', { reason: 'layout_incomplete', problems });
+      if (problems.length)
+        throw new TmuxError(
+          'TMUX_ERROR',
+          'tmux did not build the creation layout (a hook in the tmux configuration?)',
+          { reason: 'layout_incomplete', problems },
+        );
       // agents in unsafe slots were never launched (A3): they neither fail nor carry the restore
       const launched = agentPath ? after.agents.filter((a) => !unsafe.has(a.agentId)) : [];
       if (launched.length && launched.every((a) => a.status !== 'running')) {
-        throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', { agents: launched.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })) });
+        throw new TmuxError('AGENT_START_FAILED', 'Every agent exited at once', {
+          agents: launched.map((a) => ({ agentId: a.agentId, exitStatus: a.exitStatus })),
+        });
       }
       const warnings = await this.writer.writeStatus(k.id, 'active', 'restoredAt');
-      this.logger.log(`restored ${k.tmuxName} agents=${Boolean(agentPath)} in ${Date.now() - t0}ms`);
+      this.logger.log(
+        `restored ${k.tmuxName} agents=${Boolean(agentPath)} in ${Date.now() - t0}ms`,
+      );
       return {
-        sessionId: k.id, tmuxSession: k.tmuxName, attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined),
-        status: 'restored' as const, agentsStarted: launched.some((a) => a.status === 'running'),
-        agents: after.agents.map(publicAgent), workingDir: k.workingDir, startedAt: k.startedAt,
-        restoredAt: new Date().toISOString(), timestamp: new Date().toISOString(),
+        sessionId: k.id,
+        tmuxSession: k.tmuxName,
+        attachCommand: attachCommand(
+          k.tmuxName,
+          this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
+        ),
+        status: 'restored' as const,
+        agentsStarted: launched.some((a) => a.status === 'running'),
+        agents: after.agents.map(publicAgent),
+        workingDir: k.workingDir,
+        startedAt: k.startedAt,
+        restoredAt: new Date().toISOString(),
+        timestamp: new Date().toISOString(),
         ...(warnings.length ? { warnings } : {}),
       };
     } catch (e) {
@@ -156,7 +226,8 @@ export class LifecycleService {
       const complete = duplicate || (await rollbackTmux(this.tmux, k.id, created.id, this.logger));
       await this.writer.setIndexStatus(k.id, previous ?? 'stopped').catch(() => undefined);
       if (duplicate) throw nameTaken(k); // a race with the check above: the same 409 (A1)
-      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT') throw TmuxError.timeout('restore', complete ? 'rolled_back' : 'unknown');
+      if (e instanceof MasError && e.code === 'TMUX_TIMEOUT')
+        throw TmuxError.timeout('restore', complete ? 'rolled_back' : 'unknown');
       throw e;
     }
   }
@@ -168,5 +239,9 @@ function sameTmuxSession(a: TmuxSession, b: TmuxSession): boolean {
 }
 
 function nameTaken(k: KnownSession): ConflictError {
-  return new ConflictError('SESSION_NAME_TAKEN', 'The tmux session name is held by a session that is not this one', { sessionId: k.id, tmuxSession: k.tmuxName });
+  return new ConflictError(
+    'SESSION_NAME_TAKEN',
+    'The tmux session name is held by a session that is not this one',
+    { sessionId: k.id, tmuxSession: k.tmuxName },
+  );
 }

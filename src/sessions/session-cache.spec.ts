@@ -11,7 +11,8 @@ const deferred = () => {
 };
 
 describe(SessionCache.name, () => {
-  const make = (ttl: number) => new SessionCache(createCache() as never, { cacheTtlMs: ttl } as MasConfig);
+  const make = (ttl: number) =>
+    new SessionCache(createCache() as never, { cacheTtlMs: ttl } as MasConfig);
 
   it('single-flight: 100 concurrent reads share one fetch, with or without TTL', async () => {
     for (const ttl of [0, 2000]) {
@@ -74,4 +75,3 @@ describe(`${SessionCache.name} refresh-ahead`, () => {
     expect(sut.peek(30_000)).toBeDefined();
   });
 });
-

@@ -30,7 +30,9 @@ export class SessionCache {
       const hit = await this.cache.get<Snapshot>(this.key(gen));
       if (hit) {
         if (Date.now() - hit.takenAt > ttl / 2 && !this.inflight.has(gen)) {
-          this.fetchOnce(gen, fetch).catch((e) => this.logger.warn(`background refresh failed: ${String(e)}`));
+          this.fetchOnce(gen, fetch).catch((e) =>
+            this.logger.warn(`background refresh failed: ${String(e)}`),
+          );
         }
         return hit;
       }
@@ -46,7 +48,9 @@ export class SessionCache {
    */
   peek(maxAgeMs: number): Snapshot | undefined {
     const l = this.last;
-    return l && l.gen === this.generation && Date.now() - l.snap.takenAt <= maxAgeMs ? l.snap : undefined;
+    return l && l.gen === this.generation && Date.now() - l.snap.takenAt <= maxAgeMs
+      ? l.snap
+      : undefined;
   }
 
   /** Called by every write before it answers (read-your-writes). */

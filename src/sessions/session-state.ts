@@ -23,7 +23,10 @@ export class SessionState {
     let timer: NodeJS.Timeout | undefined;
     try {
       const waited = await Promise.race([
-        prev.then(() => true, () => true),
+        prev.then(
+          () => true,
+          () => true,
+        ),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs))),
       ]);
       if (!waited) throw TmuxError.unavailable('busy', 1);

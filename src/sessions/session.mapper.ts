@@ -51,13 +51,28 @@ export function toSessionDetail(k: KnownSession, state: SessionState) {
     agents: k.agents.map(publicAgent),
     windows: k.windows,
     ...(k.record?.config ? { config: k.record.config } : {}),
-    ...(startup ? { startup: { state: startup.state, startedAt: startup.startedAt, ...(startup.finishedAt ? { finishedAt: startup.finishedAt } : {}), prompts: startup.prompts } } : {}),
+    ...(startup
+      ? {
+          startup: {
+            state: startup.state,
+            startedAt: startup.startedAt,
+            ...(startup.finishedAt ? { finishedAt: startup.finishedAt } : {}),
+            prompts: startup.prompts,
+          },
+        }
+      : {}),
     ...(k.warnings.length ? { warnings: [...new Set(k.warnings)] } : {}),
   };
 }
 
 /** `tmux [-S socket] attach-session -t mas-<short>[:window]` (§4.6). */
-export function attachCommand(tmuxName: string, socket: string | undefined, window?: string): string {
-  const s = socket ? `-S ${/^[A-Za-z0-9._/@%+,:-]+$/.test(socket) ? socket : `'${socket.replace(/'/g, `'\\''`)}'`} ` : '';
+export function attachCommand(
+  tmuxName: string,
+  socket: string | undefined,
+  window?: string,
+): string {
+  const s = socket
+    ? `-S ${/^[A-Za-z0-9._/@%+,:-]+$/.test(socket) ? socket : `'${socket.replace(/'/g, `'\\''`)}'`} `
+    : '';
   return `tmux ${s}attach-session -t ${tmuxName}${window !== undefined ? `:${window}` : ''}`;
 }

@@ -10,7 +10,14 @@ import { TmuxGateway } from '../tmux/tmux.gateway';
 import type { TmuxTree } from '../tmux/tmux.types';
 import { WorkspaceReader } from '../workspace/workspace.reader';
 import { SessionCache } from './session-cache';
-import { attachCommand, isRestorable, publicAgent, statusOf, toSessionDetail, toSessionInfo } from './session.mapper';
+import {
+  attachCommand,
+  isRestorable,
+  publicAgent,
+  statusOf,
+  toSessionDetail,
+  toSessionInfo,
+} from './session.mapper';
 import { parseRefOrThrow, resolveRef } from './session-ref';
 import { SessionState } from './session-state';
 import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } from './snapshot';
@@ -27,7 +34,10 @@ export class SessionService {
   private readonly logger = new Logger('Sessions');
   private readonly processNames: Set<string>;
   private readonly infoMemo = new WeakMap<Snapshot, ReturnType<typeof toSessionInfo>[]>();
-  private readonly pageMemo = new WeakMap<Snapshot, Map<string, { json: string; total: number; count: number }>>();
+  private readonly pageMemo = new WeakMap<
+    Snapshot,
+    Map<string, { json: string; total: number; count: number }>
+  >();
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -46,11 +56,17 @@ export class SessionService {
       const t0 = performance.now();
       const [tree, cat] = await Promise.all([this.tmux.listTree(), this.reader.catalogue()]);
       const t1 = performance.now();
-      const snap = await joinSnapshotYielding(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: this.state.hidden });
+      const snap = await joinSnapshotYielding(tree, cat, {
+        workspace: this.cfg.workspaceRoot,
+        processNames: this.processNames,
+        hidden: this.state.hidden,
+      });
       const t2 = performance.now();
       await setImmediate();
       this.infos(snap); // derived in its own turn, so the first list after a refresh does not pay for it
-      this.logger.debug(`snapshot of ${snap.sessions.length} sessions: tmux and files ${(t1 - t0).toFixed(1)}ms, join ${(t2 - t1).toFixed(1)}ms, list view ${(performance.now() - t2).toFixed(1)}ms (wall, in slices)`);
+      this.logger.debug(
+        `snapshot of ${snap.sessions.length} sessions: tmux and files ${(t1 - t0).toFixed(1)}ms, join ${(t2 - t1).toFixed(1)}ms, list view ${(performance.now() - t2).toFixed(1)}ms (wall, in slices)`,
+      );
       return snap;
     };
     return fresh ? fetch() : this.cache.get(fetch);
@@ -61,18 +77,34 @@ export class SessionService {
    * got one from tmux) and its own files, for writes under the session lock; legacy sessions need
    * the project file, so they take a full snapshot.
    */
-  async fresh(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>, listed?: TmuxTree): Promise<KnownSession | undefined> {
-    if (k.source === 'legacy') return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
-    const [tree, rec] = await Promise.all([listed ?? this.tmux.listSession(k.tmuxName, true), this.reader.readRecord(k.id)]);
-    const cat = { records: rec ? [rec] : [], indexCreatedAt: new Map<string, string>(), indexUnreadable: false };
-    const snap = joinSnapshot(tree, cat, { workspace: this.cfg.workspaceRoot, processNames: this.processNames, hidden: new Set() });
+  async fresh(
+    k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>,
+    listed?: TmuxTree,
+  ): Promise<KnownSession | undefined> {
+    if (k.source === 'legacy')
+      return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
+    const [tree, rec] = await Promise.all([
+      listed ?? this.tmux.listSession(k.tmuxName, true),
+      this.reader.readRecord(k.id),
+    ]);
+    const cat = {
+      records: rec ? [rec] : [],
+      indexCreatedAt: new Map<string, string>(),
+      indexUnreadable: false,
+    };
+    const snap = joinSnapshot(tree, cat, {
+      workspace: this.cfg.workspaceRoot,
+      processNames: this.processNames,
+      hidden: new Set(),
+    });
     return snap.sessions.find((s) => s.id === k.id);
   }
 
   /** Like {@link fresh}, for a session that must still be known. */
   async freshOrThrow(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>): Promise<KnownSession> {
     const now = await this.fresh(k);
-    if (!now) throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
+    if (!now)
+      throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
     return now;
   }
 
@@ -90,13 +122,22 @@ export class SessionService {
   }
 
   /** Validates the reference before any tmux call (R8), then resolves it in a snapshot. */
-  async find(raw: unknown, location: ValidationIssue['location'] = 'path', field = 'sessionId', fresh = false): Promise<KnownSession> {
+  async find(
+    raw: unknown,
+    location: ValidationIssue['location'] = 'path',
+    field = 'sessionId',
+    fresh = false,
+  ): Promise<KnownSession> {
     const ref = parseRefOrThrow(raw, location, field);
     return resolveRef(await this.snapshot(fresh), ref, raw as string);
   }
 
   /** {@link find} with the snapshot it resolved in, for a caller that checks more of it (restore). */
-  async findWithSnapshot(raw: unknown, location: ValidationIssue['location'], field: string): Promise<{ k: KnownSession; snap: Snapshot }> {
+  async findWithSnapshot(
+    raw: unknown,
+    location: ValidationIssue['location'],
+    field: string,
+  ): Promise<{ k: KnownSession; snap: Snapshot }> {
     const ref = parseRefOrThrow(raw, location, field);
     const snap = await this.snapshot(true);
     return { k: resolveRef(snap, ref, raw as string), snap };
@@ -107,7 +148,11 @@ export class SessionService {
    * snapshot up to 30 s old is trusted to name it, without a refresh competing with the write.
    * Anything else (not found, not live, ambiguous) is decided on the normal path.
    */
-  async findLiveForWrite(raw: unknown, location: ValidationIssue['location'], field: string): Promise<KnownSession> {
+  async findLiveForWrite(
+    raw: unknown,
+    location: ValidationIssue['location'],
+    field: string,
+  ): Promise<KnownSession> {
     const ref = parseRefOrThrow(raw, location, field);
     const old = this.cache.peek(WRITE_LOOKUP_MAX_AGE_MS);
     if (old) {
@@ -155,7 +200,15 @@ export class SessionService {
     if (!out) {
       out = snap.sessions
         .map((k) => toSessionInfo(k, this.state))
-        .sort((a, b) => (a.startedAt === b.startedAt ? (a.sessionId < b.sessionId ? -1 : 1) : a.startedAt < b.startedAt ? 1 : -1));
+        .sort((a, b) =>
+          a.startedAt === b.startedAt
+            ? a.sessionId < b.sessionId
+              ? -1
+              : 1
+            : a.startedAt < b.startedAt
+              ? 1
+              : -1,
+        );
       this.infoMemo.set(snap, out);
     }
     return out;
@@ -167,7 +220,12 @@ export class SessionService {
 
   async agents(raw: string) {
     const k = await this.find(raw);
-    return { sessionId: k.id, tmuxSession: k.tmuxName, agents: k.agents.map(publicAgent), timestamp: new Date().toISOString() };
+    return {
+      sessionId: k.id,
+      tmuxSession: k.tmuxName,
+      agents: k.agents.map(publicAgent),
+      timestamp: new Date().toISOString(),
+    };
   }
 
   /** Attach instructions; changes nothing (§4.6). */
@@ -175,26 +233,61 @@ export class SessionService {
     const issues: ValidationIssue[] = [];
     bodyBool(body, 'reconnect', false, issues);
     const window = body.window;
-    if (window !== undefined && (typeof window !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(window))) {
-      issues.push({ location: 'body', field: 'window', rule: typeof window === 'string' ? 'pattern' : 'type', message: 'must match ^[A-Za-z0-9_-]{1,32}$' });
+    if (
+      window !== undefined &&
+      (typeof window !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(window))
+    ) {
+      issues.push({
+        location: 'body',
+        field: 'window',
+        rule: typeof window === 'string' ? 'pattern' : 'type',
+        message: 'must match ^[A-Za-z0-9_-]{1,32}$',
+      });
     }
     throwIfIssues(issues);
     const k = await this.find(raw);
     const status = statusOf(k, this.state);
-    if (status === 'restoring') throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', { sessionId: k.id });
-    if (!k.tmux) throw new ConflictError('SESSION_TERMINATED', 'Session is not running', { sessionId: k.id, restorable: isRestorable(k, status) });
+    if (status === 'restoring')
+      throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
+        sessionId: k.id,
+      });
+    if (!k.tmux)
+      throw new ConflictError('SESSION_TERMINATED', 'Session is not running', {
+        sessionId: k.id,
+        restorable: isRestorable(k, status),
+      });
     let focused: string | undefined;
     if (typeof window === 'string') {
       const w = /^[0-9]{1,2}$/.test(window)
         ? k.tmux.windows.find((x) => x.index === Number(window))
-        : (k.tmux.windows.find((x) => x.name === window) ?? k.tmux.windows.find((x) => x.name === WINDOW_ALIASES[window]));
-      if (!w) throwIfIssues([{ location: 'body', field: 'window', rule: 'no_such_window', message: 'the session has no such window', received: window }]);
+        : (k.tmux.windows.find((x) => x.name === window) ??
+          k.tmux.windows.find((x) => x.name === WINDOW_ALIASES[window]));
+      if (!w)
+        throwIfIssues([
+          {
+            location: 'body',
+            field: 'window',
+            rule: 'no_such_window',
+            message: 'the session has no such window',
+            received: window,
+          },
+        ]);
       focused = /^[0-9]{1,2}$/.test(window) ? String(w!.index) : w!.name;
     }
     return {
-      sessionId: k.id, shortId: k.shortId, tmuxSession: k.tmuxName, status: 'connected' as const,
-      attachCommand: attachCommand(k.tmuxName, this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined, focused),
-      workingDir: k.workingDir, unitDir: k.unitDir, workflowsDir: k.workflowsDir, startedAt: k.startedAt,
+      sessionId: k.id,
+      shortId: k.shortId,
+      tmuxSession: k.tmuxName,
+      status: 'connected' as const,
+      attachCommand: attachCommand(
+        k.tmuxName,
+        this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
+        focused,
+      ),
+      workingDir: k.workingDir,
+      unitDir: k.unitDir,
+      workflowsDir: k.workflowsDir,
+      startedAt: k.startedAt,
       timestamp: new Date().toISOString(),
       connectionDetails: {
         windows: k.tmux.windows.length,

@@ -1,12 +1,23 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../errors/error-response.dto';
-import { ConnectionInfoDto, ConnectRequestDto, RestoreRequestDto, RestoreResponseDto, StopRequestDto, StopResponseDto } from './dto/lifecycle.dto';
+import {
+  ConnectionInfoDto,
+  ConnectRequestDto,
+  RestoreRequestDto,
+  RestoreResponseDto,
+  StopRequestDto,
+  StopResponseDto,
+} from './dto/lifecycle.dto';
 import { SessionAgentsDto, SessionDetailDto, SessionListDto } from './dto/session.dto';
 import { LifecycleService } from './lifecycle.service';
 import { SessionService } from './session.service';
 
-const REF = { name: 'sessionId', description: 'Full id, short id (8 hex) or tmux name mas-<8 hex>; matched exactly', example: 'ebef3e29' };
+const REF = {
+  name: 'sessionId',
+  description: 'Full id, short id (8 hex) or tmux name mas-<8 hex>; matched exactly',
+  example: 'ebef3e29',
+};
 
 /** Sessions routes; every one is also served under /session (contract §2.1). */
 @ApiTags('Sessions')
@@ -19,9 +30,21 @@ export class SessionsController {
 
   @Get()
   @ApiOperation({ summary: 'List MAS sessions with status and agent counts' })
-  @ApiQuery({ name: 'status', required: false, enum: ['active', 'inactive', 'terminated', 'restoring', 'all'] })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } })
-  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 } })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    enum: ['active', 'inactive', 'terminated', 'restoring', 'all'],
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+  })
+  @ApiQuery({
+    name: 'offset',
+    required: false,
+    schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 },
+  })
   @ApiOkResponse({ type: SessionListDto })
   @ApiErrors(400, 429, 503, 504)
   @Header('Content-Type', 'application/json; charset=utf-8') // the body is JSON text already

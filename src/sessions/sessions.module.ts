@@ -23,6 +23,17 @@ import { StatusService } from './status.service';
 @Module({
   imports: [TmuxModule, WorkspaceModule],
   controllers: [RootController, SessionsController, RunsController, MessagesController],
-  providers: [SessionService, SessionState, SessionCache, LifecycleService, StatusService, RunService, StartupJob, DeliveryService, MessageService, IdempotencyService],
+  providers: [
+    SessionService,
+    SessionState,
+    SessionCache,
+    LifecycleService,
+    StatusService,
+    RunService,
+    StartupJob,
+    DeliveryService,
+    MessageService,
+    IdempotencyService,
+  ],
 })
 export class SessionsModule {}

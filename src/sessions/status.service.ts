@@ -24,7 +24,9 @@ export class StatusService {
     if (raw !== undefined) k = resolveRef(snap, parseRefOrThrow(raw, 'query', 'sessionId'), raw);
     else {
       const live = snap.sessions.filter((s) => s.tmux);
-      k = live.find((s) => s.tmuxName === snap.legacyName) ?? live.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''))[0];
+      k =
+        live.find((s) => s.tmuxName === snap.legacyName) ??
+        live.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''))[0];
     }
     const running = k ? k.agents.filter((a) => a.status === 'running').length : 0;
     const total = k?.roster.length ?? 0;
@@ -33,7 +35,9 @@ export class StatusService {
       session: k?.tmuxName ?? null,
       sessionId: k?.id ?? null,
       sessionStatus: k ? statusOf(k, this.sessions.state) : null,
-      agents: k ? k.agents.map((a) => ({ id: a.agentId, status: a.status, window: a.window, pane: a.pane })) : [],
+      agents: k
+        ? k.agents.map((a) => ({ id: a.agentId, status: a.status, window: a.window, pane: a.pane }))
+        : [],
       httpServer: { running: true, pid: process.pid, port: this.cfg.port },
       timestamp: new Date().toISOString(),
     };

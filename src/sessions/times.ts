@@ -10,7 +10,11 @@ export function toIso(v: string | number | undefined): string | undefined {
  * `startedAt` (§5.6): the first candidate that parses, then tmux `session_created`, then the
  * directory's mtime. Never "Unknown", never unparsable.
  */
-export function pickStartedAt(candidates: (string | undefined)[], tmuxCreated: number | undefined, dirMtimeMs: number | undefined): string {
+export function pickStartedAt(
+  candidates: (string | undefined)[],
+  tmuxCreated: number | undefined,
+  dirMtimeMs: number | undefined,
+): string {
   for (const c of candidates) {
     const iso = toIso(c);
     if (iso) return iso;

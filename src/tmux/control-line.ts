@@ -70,7 +70,12 @@ export class BlockReader {
     const m = BEGIN.exec(line);
     if (m) {
       const tail = `${m[1]} ${m[2]} ${m[3]}`;
-      this.open = { end: `%end ${tail}`, error: `%error ${tail}`, lines: [], fromClient: m[3] === '1' };
+      this.open = {
+        end: `%end ${tail}`,
+        error: `%error ${tail}`,
+        lines: [],
+        fromClient: m[3] === '1',
+      };
     } else if (line.startsWith('%')) this.onNotification(line);
   }
 }

@@ -25,16 +25,25 @@ describe('secret environment on stdin (issue 12 #4, A5)', () => {
   it('puts values only in the script, never in a command that could become argv', () => {
     const script = secretEnvScript('=mas-0123abcd', { TOKEN_X: 'v;1' });
     expect(script).toBe(`set-environment -t '=mas-0123abcd:' TOKEN_X "v\\0731"\n`);
-    expect(secretEnvCommands('=mas-0123abcd', { TOKEN_X: 'v' })).toEqual([['set-environment', '-t', '=mas-0123abcd:', 'TOKEN_X', 'v']]);
+    expect(secretEnvCommands('=mas-0123abcd', { TOKEN_X: 'v' })).toEqual([
+      ['set-environment', '-t', '=mas-0123abcd:', 'TOKEN_X', 'v'],
+    ]);
   });
 
   it('tmux 3.3a reads every hostile value back byte for byte through source-file -', () => {
     const dir = mkdtempSync('/tmp/mse-');
     const tmux = (args: string[], input?: string) =>
-      spawnSync('tmux', ['-u', '-S', path.join(dir, 's'), '-f', '/dev/null', ...args], { input, encoding: 'utf8', env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8' } });
+      spawnSync('tmux', ['-u', '-S', path.join(dir, 's'), '-f', '/dev/null', ...args], {
+        input,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, LC_ALL: 'C.UTF-8' },
+      });
     try {
       const env = Object.fromEntries(hostile.map((v, i) => [`SECRET_${i}`, v]));
-      const r = tmux(['new-session', '-d', '-s', 'mas-0123abcd', ';', 'source-file', '-'], secretEnvScript('=mas-0123abcd', env));
+      const r = tmux(
+        ['new-session', '-d', '-s', 'mas-0123abcd', ';', 'source-file', '-'],
+        secretEnvScript('=mas-0123abcd', env),
+      );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       for (const [k, v] of Object.entries(env)) {

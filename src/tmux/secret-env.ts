@@ -6,7 +6,8 @@
  */
 export const SOURCE_STDIN: readonly string[] = ['source-file', '-'];
 
-export const isSourceStdin = (cmd: string[]): boolean => cmd.length === 2 && cmd[0] === SOURCE_STDIN[0] && cmd[1] === SOURCE_STDIN[1];
+export const isSourceStdin = (cmd: string[]): boolean =>
+  cmd.length === 2 && cmd[0] === SOURCE_STDIN[0] && cmd[1] === SOURCE_STDIN[1];
 
 /**
  * The commands themselves, for a control client (its line quoting applies, T-74). Never for argv.

@@ -50,6 +50,8 @@ describe('SocketDirGuard: first create on a fresh machine (issue 12 #5, A4)', ()
     mkdirSync(dir, { mode: 0o777 });
     chmodSync(dir, 0o777);
     await SocketDirGuard.of(parseEnv({ MAS_TMUX_SOCKET: path.join(dir, 's') }, '/')).ensure();
-    await expect(SocketDirGuard.of(parseEnv({ TMUX_TMPDIR: tmp }, '/')).ensure()).rejects.toMatchObject(misconfigured);
+    await expect(
+      SocketDirGuard.of(parseEnv({ TMUX_TMPDIR: tmp }, '/')).ensure(),
+    ).rejects.toMatchObject(misconfigured);
   });
 });

@@ -27,7 +27,9 @@ export class SocketDirGuard {
   ) {}
 
   static of(cfg?: MasConfig): SocketDirGuard {
-    return new SocketDirGuard(cfg && !cfg.tmuxSocketExplicit ? path.dirname(cfg.tmuxSocket) : undefined);
+    return new SocketDirGuard(
+      cfg && !cfg.tmuxSocketExplicit ? path.dirname(cfg.tmuxSocket) : undefined,
+    );
   }
 
   /** Resolves when the directory is usable; throws 503 `misconfigured` when it is not. */
@@ -50,7 +52,10 @@ export class SocketDirGuard {
       this.bad = undefined;
       return;
     }
-    if (this.bad?.error.internal?.problem !== problem) this.logger.error(`tmux socket directory ${dir}: ${problem}; tmux calls answer 503 misconfigured`);
+    if (this.bad?.error.internal?.problem !== problem)
+      this.logger.error(
+        `tmux socket directory ${dir}: ${problem}; tmux calls answer 503 misconfigured`,
+      );
     const error = TmuxError.unavailable('misconfigured', 5, { op: 'socket-dir', problem });
     this.bad = { error, until: Date.now() + BAD_FOR_MS };
     throw error;
@@ -61,13 +66,15 @@ export class SocketDirGuard {
       await mkdir(dir, { mode: 0o700 });
       this.logger.log(`created the tmux socket directory ${dir} (0700)`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return `cannot be created (${(e as NodeJS.ErrnoException).code})`;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        return `cannot be created (${(e as NodeJS.ErrnoException).code})`;
     }
     try {
       const st = await lstat(dir);
       if (!st.isDirectory()) return 'is not a directory';
       if (st.uid !== this.uid) return `is owned by uid ${st.uid}, not ${this.uid}`;
-      if (st.mode & 0o007) return `has unsafe permissions ${(st.mode & 0o777).toString(8)} (others may enter)`;
+      if (st.mode & 0o007)
+        return `has unsafe permissions ${(st.mode & 0o777).toString(8)} (others may enter)`;
       return undefined;
     } catch (e) {
       return `cannot be read (${(e as NodeJS.ErrnoException).code})`;

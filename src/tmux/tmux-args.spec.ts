@@ -11,17 +11,49 @@ describe('tmux-args', () => {
   ])('escapes a trailing ; (T-31): %j → %j', (i, o) => expect(escapeArg(i)).toBe(o));
 
   it('chains commands with bare ; separators and escapes every element', () => {
-    expect(chain([['set-option', 'x;'], ['kill-session', '-t', '$1']])).toEqual(['set-option', 'x\\;', ';', 'kill-session', '-t', '$1']);
+    expect(
+      chain([
+        ['set-option', 'x;'],
+        ['kill-session', '-t', '$1'],
+      ]),
+    ).toEqual(['set-option', 'x\\;', ';', 'kill-session', '-t', '$1']);
   });
 
   it('puts agent argv after -- and targets panes exactly (T-21, T-34)', () => {
     const cmds = createWindowCommands('mas-abcdef01', {
-      index: 2, name: 'unit1', keepDead: true, tiled: false,
-      panes: ['10', '11', '12', '13'].map((id) => ({ agentId: id, launched: true, cwd: `/ws/${id}`, env: { MAS_AGENT_ID: id }, command: ['/bin/agent', '-x;'] })),
+      index: 2,
+      name: 'unit1',
+      keepDead: true,
+      tiled: false,
+      panes: ['10', '11', '12', '13'].map((id) => ({
+        agentId: id,
+        launched: true,
+        cwd: `/ws/${id}`,
+        env: { MAS_AGENT_ID: id },
+        command: ['/bin/agent', '-x;'],
+      })),
     });
-    expect(cmds[0]).toEqual(['new-window', '-d', '-t', '=mas-abcdef01:2', '-n', 'unit1', '-c', '/ws/10', '-e', 'MAS_AGENT_ID=10', '--', '/bin/agent', '-x;']);
+    expect(cmds[0]).toEqual([
+      'new-window',
+      '-d',
+      '-t',
+      '=mas-abcdef01:2',
+      '-n',
+      'unit1',
+      '-c',
+      '/ws/10',
+      '-e',
+      'MAS_AGENT_ID=10',
+      '--',
+      '/bin/agent',
+      '-x;',
+    ]);
     const splits = cmds.filter((c) => c[0] === 'split-window').map((c) => `${c[2]} ${c[4]}`);
-    expect(splits).toEqual(['-h =mas-abcdef01:2.0', '-v =mas-abcdef01:2.0', '-v =mas-abcdef01:2.2']);
+    expect(splits).toEqual([
+      '-h =mas-abcdef01:2.0',
+      '-v =mas-abcdef01:2.0',
+      '-v =mas-abcdef01:2.2',
+    ]);
     expect(chain(cmds)).toContain('-x\\;');
   });
 
@@ -29,7 +61,8 @@ describe('tmux-args', () => {
     const group = (n: number) => [['set-option', '-t', '=x:', '@k', 'v'.repeat(n)]];
     const packed = packCommands([group(10), group(10), group(9000), group(9000), group(10)]);
     expect(packed.map((cmds) => cmds.length)).toEqual([3, 2]);
-    for (const cmds of packed) expect(argvBytes(chain(cmds))).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
+    for (const cmds of packed)
+      expect(argvBytes(chain(cmds))).toBeLessThanOrEqual(MAX_COMMAND_BYTES);
     expect(packCommands([group(1), group(1)])).toHaveLength(1);
   });
 });

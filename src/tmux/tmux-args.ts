@@ -62,7 +62,9 @@ export function takeCreatedId(stdout: string): { id?: string; rest: string } {
  */
 export function retarget(commands: string[][], name: string, id: string): string[][] {
   const exact = exactSession(name);
-  return commands.map((cmd) => cmd.map((a) => (a === exact ? id : a.startsWith(`${exact}:`) ? id + a.slice(exact.length) : a)));
+  return commands.map((cmd) =>
+    cmd.map((a) => (a === exact ? id : a.startsWith(`${exact}:`) ? id + a.slice(exact.length) : a)),
+  );
 }
 
 /** Exact session target for a name we created (T-21): `=name` for session commands. */
@@ -71,7 +73,8 @@ export const exactSession = (name: string): string => `=${name}`;
 export const exactWindow = (name: string, w: number): string => `=${name}:${w}`;
 export const exactPane = (name: string, w: number, p: number): string => `=${name}:${w}.${p}`;
 
-const envArgs = (env: Record<string, string>): string[] => Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+const envArgs = (env: Record<string, string>): string[] =>
+  Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 const cmdArgs = (pane: PanePlan): string[] => (pane.command ? ['--', ...pane.command] : []);
 
 function tagPane(target: string, pane: PanePlan): string[][] {
@@ -92,7 +95,26 @@ export function createSessionCommands(plan: SessionPlan): string[][] {
   const p0 = w0.panes[0];
   const s = `${exactSession(plan.name)}:`; // set-option needs the trailing colon (T-21)
   return [
-    ['new-session', '-d', '-P', '-F', CREATED_FORMAT, '-s', plan.name, '-n', w0.name, '-x', String(plan.cols), '-y', String(plan.rows), '-c', p0.cwd, ...envArgs(plan.sessionEnv), ...envArgs(p0.env), ...cmdArgs(p0)],
+    [
+      'new-session',
+      '-d',
+      '-P',
+      '-F',
+      CREATED_FORMAT,
+      '-s',
+      plan.name,
+      '-n',
+      w0.name,
+      '-x',
+      String(plan.cols),
+      '-y',
+      String(plan.rows),
+      '-c',
+      p0.cwd,
+      ...envArgs(plan.sessionEnv),
+      ...envArgs(p0.env),
+      ...cmdArgs(p0),
+    ],
     ['set-option', '-t', s, 'base-index', '0'],
     ['set-option', '-t', s, 'default-size', `${plan.cols}x${plan.rows}`],
     ['move-window', '-r', '-t', s],
@@ -120,12 +142,33 @@ function windowOptions(name: string, w: WindowPlan): string[][] {
 export function createWindowCommands(name: string, w: WindowPlan): string[][] {
   const [p0, ...rest] = w.panes;
   const cmds: string[][] = [
-    ['new-window', '-d', '-t', exactWindow(name, w.index), '-n', w.name, '-c', p0.cwd, ...envArgs(p0.env), ...cmdArgs(p0)],
+    [
+      'new-window',
+      '-d',
+      '-t',
+      exactWindow(name, w.index),
+      '-n',
+      w.name,
+      '-c',
+      p0.cwd,
+      ...envArgs(p0.env),
+      ...cmdArgs(p0),
+    ],
     ...windowOptions(name, w),
     ...tagPane(exactPane(name, w.index, 0), p0),
   ];
   const split = (dir: '-h' | '-v', from: number, pane: PanePlan, newIndex: number) => {
-    cmds.push(['split-window', '-d', dir, '-t', exactPane(name, w.index, from), '-c', pane.cwd, ...envArgs(pane.env), ...cmdArgs(pane)]);
+    cmds.push([
+      'split-window',
+      '-d',
+      dir,
+      '-t',
+      exactPane(name, w.index, from),
+      '-c',
+      pane.cwd,
+      ...envArgs(pane.env),
+      ...cmdArgs(pane),
+    ]);
     cmds.push(...tagPane(exactPane(name, w.index, newIndex), pane));
   };
   if (rest.length >= 3) {

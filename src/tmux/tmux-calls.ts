@@ -26,7 +26,8 @@ export interface Call {
 
 /** stdout of a call that failed, for a caller that must know what ran before the failure (A1). */
 const outputs = new WeakMap<object, string>();
-export const failedOutput = (e: unknown): string => (typeof e === 'object' && e !== null ? (outputs.get(e) ?? '') : '');
+export const failedOutput = (e: unknown): string =>
+  typeof e === 'object' && e !== null ? (outputs.get(e) ?? '') : '';
 
 /**
  * The path of every tmux call: limiter → breaker → control client or forked runner → classifier.
@@ -55,7 +56,12 @@ export class TmuxCalls {
     this.breaker.on('open', () => (this.openedAt = Date.now()));
     if (runner.control && cfg?.tmuxControl) {
       const timeoutMs = cfg.tmuxTimeoutMs;
-      this.control = new TmuxControlChannel((a) => runner.control!(a), { timeoutMs, startTimeoutMs: Math.min(1500, timeoutMs), idleMs: 5000, cooldownMs: 30_000 });
+      this.control = new TmuxControlChannel((a) => runner.control!(a), {
+        timeoutMs,
+        startTimeoutMs: Math.min(1500, timeoutMs),
+        idleMs: 5000,
+        cooldownMs: 30_000,
+      });
     }
   }
 
@@ -82,12 +88,27 @@ export class TmuxCalls {
     }
   }
 
-  async write(args: string[], op: string, noServerOk = false, opts?: RunOptions, control?: Call['control']): Promise<RunResult> {
-    if (argvBytes(args) > MAX_COMMAND_BYTES) throw new InternalError(`${op}: argv over ${MAX_COMMAND_BYTES} bytes`);
+  async write(
+    args: string[],
+    op: string,
+    noServerOk = false,
+    opts?: RunOptions,
+    control?: Call['control'],
+  ): Promise<RunResult> {
+    if (argvBytes(args) > MAX_COMMAND_BYTES)
+      throw new InternalError(`${op}: argv over ${MAX_COMMAND_BYTES} bytes`);
     try {
       return await this.fire({ args, op, write: true, opts, noServerOk, control });
     } catch (e) {
-      if (noServerOk && e instanceof MasError && e.code === 'TMUX_GONE') return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 0 };
+      if (noServerOk && e instanceof MasError && e.code === 'TMUX_GONE')
+        return {
+          exitCode: 0,
+          stdout: '',
+          stderr: '',
+          timedOut: false,
+          overflow: false,
+          durationMs: 0,
+        };
       throw e;
     }
   }
@@ -99,10 +120,13 @@ export class TmuxCalls {
       try {
         return await this.breaker.fire(c);
       } catch (e) {
-        if ((e as { code?: string }).code === 'EOPENBREAKER') throw TmuxError.unavailable('breaker_open', this.retryAfterSeconds());
-        if ((e as { code?: string }).code === 'ETIMEDOUT') throw TmuxError.timeout(c.op, c.write ? 'unknown' : 'none');
+        if ((e as { code?: string }).code === 'EOPENBREAKER')
+          throw TmuxError.unavailable('breaker_open', this.retryAfterSeconds());
+        if ((e as { code?: string }).code === 'ETIMEDOUT')
+          throw TmuxError.timeout(c.op, c.write ? 'unknown' : 'none');
         // the service is shutting down (R12): a request still in flight gets 503, never a 500
-        if ((e as { code?: string }).code === 'ESHUTDOWN') throw TmuxError.unavailable('transient', 1, { op: c.op, reason: 'shutting_down' });
+        if ((e as { code?: string }).code === 'ESHUTDOWN')
+          throw TmuxError.unavailable('transient', 1, { op: c.op, reason: 'shutting_down' });
         throw e;
       }
     };
@@ -111,16 +135,22 @@ export class TmuxCalls {
   }
 
   private async invoke(c: Call): Promise<RunResult> {
-    let r = c.control && this.control ? await this.control.run(c.control.commands, c.control.attach) : null;
+    let r =
+      c.control && this.control
+        ? await this.control.run(c.control.commands, c.control.attach)
+        : null;
     const via = r ? 'control' : 'fork';
     if (!r || (r.lost && !c.write)) {
       // Nothing was written, or a read went unanswered: a read is safe to ask again, on the fork path.
       this.forks++;
       r = await this.runner.run(c.args, c.opts);
     } else if (r.lost) r = { ...r, timedOut: true }; // written, never answered: may have run (T-51)
-    this.logger.debug(`${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`);
+    this.logger.debug(
+      `${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`,
+    );
     // spawn() is synchronous: a slow fork holds every request of this process, so it is worth a warning
-    if ((r.spawnMs ?? 0) > 250) this.logger.warn(`${c.op}: spawning the tmux client held the event loop for ${r.spawnMs}ms`);
+    if ((r.spawnMs ?? 0) > 250)
+      this.logger.warn(`${c.op}: spawning the tmux client held the event loop for ${r.spawnMs}ms`);
     if (r.exitCode === 0 && !r.timedOut && !r.overflow && !r.spawnError) return r;
     this.socketDir.recheck();
     if (c.noServerOk && isNoServer(r)) return r;

@@ -22,7 +22,10 @@ describe(TmuxControlChannel.name, () => {
   it('waits for the attach acknowledgement, then matches replies to lines in order', async () => {
     const { ch, fake } = await started();
     expect(fake.lines[0]).toBe('refresh-client -f no-output,ignore-size');
-    const a = ch.run([['copy-mode', '-q', '-t', '%2'], ['paste-buffer', '-b', 'b', '-t', '%2']]);
+    const a = ch.run([
+      ['copy-mode', '-q', '-t', '%2'],
+      ['paste-buffer', '-b', 'b', '-t', '%2'],
+    ]);
     const b = ch.run([['send-keys', '-t', '%9', 'Enter']]);
     await tick();
     fake.reply();
@@ -36,7 +39,10 @@ describe(TmuxControlChannel.name, () => {
 
   it('a line never answered is a timeout for every line in flight; then calls fork for the cooldown', async () => {
     const { ch, fake } = await started();
-    const [a, b] = [ch.run([['send-keys', '-t', '%1', 'Enter']]), ch.run([['send-keys', '-t', '%2', 'Enter']])];
+    const [a, b] = [
+      ch.run([['send-keys', '-t', '%1', 'Enter']]),
+      ch.run([['send-keys', '-t', '%2', 'Enter']]),
+    ];
     expect(await a).toMatchObject({ timedOut: true, exitCode: null });
     expect(await b).toMatchObject({ timedOut: true });
     expect(fake.ended).toBe(true); // orderly close first (T-75)
@@ -65,7 +71,10 @@ describe(TmuxControlChannel.name, () => {
 
   it('an attach refused with %error and %exit at once (the session is gone) forks, writes nothing, and costs no cooldown', async () => {
     const spawned: FakeClient[] = [];
-    const ch = new TmuxControlChannel(() => (spawned.push(new FakeClient()), spawned[spawned.length - 1]), OPTS);
+    const ch = new TmuxControlChannel(
+      () => (spawned.push(new FakeClient()), spawned[spawned.length - 1]),
+      OPTS,
+    );
     const r = ch.run([['list-panes', '-s', '-t', '=mas-0000dead']], '=mas-0000dead');
     await tick();
     spawned[0].emit("%begin 1 1 0\ncan't find session: mas-0000dead\n%error 1 1 0\n%exit\n");
@@ -89,9 +98,12 @@ describe(TmuxControlChannel.name, () => {
     ch.close();
   });
 
-  it('a replaced client that prints a late reply cannot answer the new client\'s line', async () => {
+  it("a replaced client that prints a late reply cannot answer the new client's line", async () => {
     const spawned: FakeClient[] = [];
-    const ch = new TmuxControlChannel(() => (spawned.push(new FakeClient()), spawned[spawned.length - 1]), OPTS);
+    const ch = new TmuxControlChannel(
+      () => (spawned.push(new FakeClient()), spawned[spawned.length - 1]),
+      OPTS,
+    );
     const boot = async (first: Promise<unknown>) => {
       const f = spawned[spawned.length - 1];
       await tick();

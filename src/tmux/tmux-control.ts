@@ -22,7 +22,13 @@ interface Pending {
 }
 
 const result = (p: Pending, extra: Partial<RunResult>): RunResult => ({
-  exitCode: 0, stdout: p.out.length ? `${p.out.join('\n')}\n` : '', stderr: '', timedOut: false, overflow: false, durationMs: Date.now() - p.started, ...extra,
+  exitCode: 0,
+  stdout: p.out.length ? `${p.out.join('\n')}\n` : '',
+  stderr: '',
+  timedOut: false,
+  overflow: false,
+  durationMs: Date.now() - p.started,
+  ...extra,
 });
 
 /**
@@ -76,7 +82,11 @@ export class TmuxControlChannel {
 
   /** True when the client sits in the session `target` (`$id` or `=name`) names. */
   isAttachedTo(target: string): boolean {
-    return this.proc !== undefined && (target === this.attached || (this.attachedName !== undefined && target === `=${this.attachedName}`));
+    return (
+      this.proc !== undefined &&
+      (target === this.attached ||
+        (this.attachedName !== undefined && target === `=${this.attachedName}`))
+    );
   }
 
   /**
@@ -114,7 +124,10 @@ export class TmuxControlChannel {
     const kill = setTimeout(() => p.signal('SIGKILL'), 1500);
     term.unref();
     kill.unref();
-    p.onExit(() => { clearTimeout(term); clearTimeout(kill); });
+    p.onExit(() => {
+      clearTimeout(term);
+      clearTimeout(kill);
+    });
   }
 
   /**
@@ -153,15 +166,21 @@ export class TmuxControlChannel {
     const gone = new Promise<boolean>((resolve) => proc.onExit(() => resolve(false)));
     proc.onExit(() => this.proc === proc && this.drop({ lost: true, stderr: 'lost server' }));
     let slow = false;
-    const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(!(slow = true)), this.opts.startTimeoutMs).unref());
+    const late = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(!(slow = true)), this.opts.startTimeoutMs).unref(),
+    );
     // Lines written before the attach is acknowledged run without a client (T-71): wait for it.
     const attached = await Promise.race([ack, gone, late]);
-    const setup = attached ? await this.send('refresh-client -f no-output,ignore-size', 1, this.opts.startTimeoutMs) : undefined;
+    const setup = attached
+      ? await this.send('refresh-client -f no-output,ignore-size', 1, this.opts.startTimeoutMs)
+      : undefined;
     if (setup?.exitCode !== 0) {
       this.logger.warn(`control client did not start in ${Date.now() - t0}ms; forking instead`);
       return this.fail(true, slow || Boolean(setup?.timedOut));
     }
-    this.logger.log(`control client ${this.clientName} attached to ${attach} in ${Date.now() - t0}ms`);
+    this.logger.log(
+      `control client ${this.clientName} attached to ${attach} in ${Date.now() - t0}ms`,
+    );
     return true;
   }
 
@@ -183,12 +202,17 @@ export class TmuxControlChannel {
     return false;
   }
 
-  private send(line: string, expected: number, timeoutMs = this.opts.timeoutMs): Promise<RunResult> {
+  private send(
+    line: string,
+    expected: number,
+    timeoutMs = this.opts.timeoutMs,
+  ): Promise<RunResult> {
     clearTimeout(this.idle);
     return new Promise((resolve) => {
       const p = { expected, done: 0, out: [], started: Date.now(), resolve };
       // The client can leave between an await and this write (%exit right after its acknowledgement).
-      if (!this.proc) return resolve(result(p, { exitCode: null, lost: true, stderr: 'control client gone' }));
+      if (!this.proc)
+        return resolve(result(p, { exitCode: null, lost: true, stderr: 'control client gone' }));
       this.pending.push(p);
       if (this.pending.length === 1) this.arm(timeoutMs);
       this.proc!.stdin.write(`${line}\n`);
@@ -203,7 +227,9 @@ export class TmuxControlChannel {
     clearTimeout(this.timer);
     const left = Math.max(0, timeoutMs - (Date.now() - this.pending[0].started));
     this.timer = setTimeout(() => {
-      this.logger.warn(`control client silent for ${timeoutMs}ms; dropped, lines in flight are unknown`);
+      this.logger.warn(
+        `control client silent for ${timeoutMs}ms; dropped, lines in flight are unknown`,
+      );
       this.disabledUntil = Date.now() + this.opts.cooldownMs;
       this.close({ timedOut: true });
     }, left);
@@ -216,7 +242,9 @@ export class TmuxControlChannel {
     if (b.ok) head.out.push(...b.lines);
     if (b.ok && ++head.done < head.expected) return;
     this.pending.shift();
-    head.resolve(b.ok ? result(head, {}) : result(head, { exitCode: 1, stderr: `${b.lines.join('\n')}\n` }));
+    head.resolve(
+      b.ok ? result(head, {}) : result(head, { exitCode: 1, stderr: `${b.lines.join('\n')}\n` }),
+    );
     if (this.pending.length) this.arm();
     else {
       for (const r of this.drained.splice(0)) r();

@@ -44,12 +44,16 @@ export const TREE_FIELDS = [
  * options are printed raw, so a value holding LF + RS (in any session on the server, ours or not)
  * could otherwise start a well-formed record of its own and claim another session's id (T-11).
  */
-export const treeTemplate = (nonce: string): string => RS + nonce + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
+export const treeTemplate = (nonce: string): string =>
+  RS + nonce + TREE_FIELDS.map((f) => `#{${f}}`).join(FS);
 export const newNonce = (): string => randomBytes(6).toString('hex');
 /** Only MAS-named sessions are listed (§1.2): others' names and windows never reach the parser. */
 export const MAS_FILTER = `#{m:mas-${'[0-9a-f]'.repeat(8)},#{session_name}}`;
 /** Field positions, from the same list: the parser indexes records instead of building objects. */
-const AT = Object.fromEntries(TREE_FIELDS.map((f, i) => [f, i])) as Record<(typeof TREE_FIELDS)[number], number>;
+const AT = Object.fromEntries(TREE_FIELDS.map((f, i) => [f, i])) as Record<
+  (typeof TREE_FIELDS)[number],
+  number
+>;
 
 export interface ParseResult {
   tree: TmuxTree;
@@ -62,12 +66,20 @@ export interface ParseResult {
  * without it continues the previous record (a raw LF in a name), and a record with the wrong field
  * count, or text before any record, is dropped and counted.
  */
-export function splitRecords(stdout: string, count: number, nonce: string): { records: string[][]; dropped: number } {
+export function splitRecords(
+  stdout: string,
+  count: number,
+  nonce: string,
+): { records: string[][]; dropped: number } {
   return runSteps(splitRecordsSteps(stdout, count, nonce));
 }
 
 /** {@link splitRecords} with a slice boundary every 1,000 records: at 3,000 panes it is a 4-5 ms block. */
-function* splitRecordsSteps(stdout: string, count: number, nonce: string): Steps<{ records: string[][]; dropped: number }> {
+function* splitRecordsSteps(
+  stdout: string,
+  count: number,
+  nonce: string,
+): Steps<{ records: string[][]; dropped: number }> {
   const raw: string[] = [];
   const start = RS + nonce;
   let dropped = 0;
@@ -90,8 +102,14 @@ function* splitRecordsSteps(stdout: string, count: number, nonce: string): Steps
 }
 
 /** The fields of `list-sessions`: ids, names and the tags a create must check (§4.9 step 2, §4.12). */
-export const SESSION_FIELDS = ['session_id', 'session_name', '@mas_session_id', '@mas_request_id'] as const;
-export const sessionTemplate = (nonce: string): string => RS + nonce + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
+export const SESSION_FIELDS = [
+  'session_id',
+  'session_name',
+  '@mas_session_id',
+  '@mas_request_id',
+] as const;
+export const sessionTemplate = (nonce: string): string =>
+  RS + nonce + SESSION_FIELDS.map((f) => `#{${f}}`).join(FS);
 
 export interface SessionName {
   id: string;
@@ -101,7 +119,9 @@ export interface SessionName {
 }
 
 export function parseSessionNames(stdout: string, nonce: string): SessionName[] {
-  return splitRecords(stdout, SESSION_FIELDS.length, nonce).records.map(([id, name, tagSessionId, tagRequestId]) => ({ id, name, tagSessionId, tagRequestId }));
+  return splitRecords(stdout, SESSION_FIELDS.length, nonce).records.map(
+    ([id, name, tagSessionId, tagRequestId]) => ({ id, name, tagSessionId, tagRequestId }),
+  );
 }
 
 /** Parses `list-panes -a -F TREE_TEMPLATE` output into sessions → windows → panes (T-10, T-11). */

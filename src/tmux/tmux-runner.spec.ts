@@ -10,25 +10,38 @@ import { TmuxGateway } from './tmux.gateway';
  * EMFILE/ENFILE, then 'error' and 'close' on the next tick. An 'error' nobody listens to throws.
  */
 function failedChild(code: string): childProcess.ChildProcess {
-  const c = new EventEmitter() as unknown as childProcess.ChildProcess & { stdin: null; stdout: null; stderr: null };
+  const c = new EventEmitter() as unknown as childProcess.ChildProcess & {
+    stdin: null;
+    stdout: null;
+    stderr: null;
+  };
   Object.assign(c, { pid: undefined, stdin: null, stdout: null, stderr: null });
   process.nextTick(() => {
-    c.emit('error', Object.assign(new Error(`spawn tmux ${code}`), { code, syscall: 'spawn tmux' }));
+    c.emit(
+      'error',
+      Object.assign(new Error(`spawn tmux ${code}`), { code, syscall: 'spawn tmux' }),
+    );
     c.emit('close', -24, null);
   });
   return c;
 }
 
 describe('SpawnTmuxRunner when spawn fails for lack of resources (issue 12 #2, A6)', () => {
-  const cfg = parseEnv({ PATH: '/usr/bin:/bin', MAS_TMUX_SOCKET: '/tmp/none/s', MAS_TMUX_CONTROL: 'false' }, '/');
+  const cfg = parseEnv(
+    { PATH: '/usr/bin:/bin', MAS_TMUX_SOCKET: '/tmp/none/s', MAS_TMUX_CONTROL: 'false' },
+    '/',
+  );
   let spy: jest.SpyInstance;
   afterEach(() => spy.mockRestore());
 
-  it.each(['EMFILE', 'ENFILE', 'EAGAIN'])('spawn %s: run() resolves with the spawn error, no crash, no TypeError', async (code) => {
-    spy = jest.spyOn(childProcess, 'spawn').mockImplementation(() => failedChild(code));
-    const r = await new SpawnTmuxRunner(cfg).run(['list-panes', '-a']);
-    expect(r).toMatchObject({ spawnError: code, exitCode: null, timedOut: false });
-  });
+  it.each(['EMFILE', 'ENFILE', 'EAGAIN'])(
+    'spawn %s: run() resolves with the spawn error, no crash, no TypeError',
+    async (code) => {
+      spy = jest.spyOn(childProcess, 'spawn').mockImplementation(() => failedChild(code));
+      const r = await new SpawnTmuxRunner(cfg).run(['list-panes', '-a']);
+      expect(r).toMatchObject({ spawnError: code, exitCode: null, timedOut: false });
+    },
+  );
 
   it('a synchronous ENOMEM resolves the same way', async () => {
     spy = jest.spyOn(childProcess, 'spawn').mockImplementation(() => {
@@ -41,7 +54,11 @@ describe('SpawnTmuxRunner when spawn fails for lack of resources (issue 12 #2, A
     spy = jest.spyOn(childProcess, 'spawn').mockImplementation(() => failedChild('EMFILE'));
     const gw = new TmuxGateway(new SpawnTmuxRunner(cfg), cfg);
     try {
-      await expect(gw.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'resources' }, retryAfter: expect.any(Number) });
+      await expect(gw.listTree()).rejects.toMatchObject({
+        code: 'TMUX_UNAVAILABLE',
+        details: { reason: 'resources' },
+        retryAfter: expect.any(Number),
+      });
     } finally {
       gw.onModuleDestroy();
     }
@@ -49,6 +66,8 @@ describe('SpawnTmuxRunner when spawn fails for lack of resources (issue 12 #2, A
 
   it('EMFILE on a control client: control() throws (the caller forks), the error event is heard', () => {
     spy = jest.spyOn(childProcess, 'spawn').mockImplementation(() => failedChild('EMFILE'));
-    expect(() => new SpawnTmuxRunner(cfg).control(['-C', 'attach-session', '-t', '$1'])).toThrow(/could not be spawned/);
+    expect(() => new SpawnTmuxRunner(cfg).control(['-C', 'attach-session', '-t', '$1'])).toThrow(
+      /could not be spawned/,
+    );
   });
 });

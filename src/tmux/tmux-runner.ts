@@ -123,11 +123,17 @@ export class SpawnTmuxRunner implements TmuxRunner {
       });
       child.stdout?.on('data', (b: Buffer) => {
         outLen += b.length;
-        if (outLen > STDOUT_CAP) { overflow = true; killGroup(); } else out.push(b);
+        if (outLen > STDOUT_CAP) {
+          overflow = true;
+          killGroup();
+        } else out.push(b);
       });
       child.stderr?.on('data', (b: Buffer) => {
         errLen += b.length;
-        if (errLen > STDERR_CAP) { overflow = true; killGroup(); } else err.push(b);
+        if (errLen > STDERR_CAP) {
+          overflow = true;
+          killGroup();
+        } else err.push(b);
       });
       if (opts.input !== undefined && child.stdin) {
         child.stdin.on('error', () => undefined); // EPIPE when tmux exits early; the exit status tells
@@ -138,7 +144,11 @@ export class SpawnTmuxRunner implements TmuxRunner {
   }
 
   control(args: string[]): ControlProcess {
-    const child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], { detached: true, env: this.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], {
+      detached: true,
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     const waiting: (() => void)[] = [];
     let exited = false;
     const exit = () => {
@@ -149,7 +159,8 @@ export class SpawnTmuxRunner implements TmuxRunner {
     child.on('close', exit);
     child.on('error', exit); // ENOENT, EACCES, EMFILE...: the caller forks, and the fork reports it (T-53, A6)
     // Under EMFILE or ENFILE Node never creates the pipes; the 'error' above is still heard.
-    if (!child.stdin || !child.stdout) throw new Error('control client could not be spawned (no pipes)');
+    if (!child.stdin || !child.stdout)
+      throw new Error('control client could not be spawned (no pipes)');
     child.stdin.on('error', () => undefined); // EPIPE after the client left; onExit tells
     child.stdout.setEncoding('utf8'); // a UTF-8 character may straddle two reads
     return {
@@ -179,5 +190,13 @@ export class SpawnTmuxRunner implements TmuxRunner {
 }
 
 function fail(code: string, started: number): RunResult {
-  return { exitCode: null, stdout: '', stderr: '', timedOut: false, overflow: false, spawnError: code, durationMs: Date.now() - started };
+  return {
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    timedOut: false,
+    overflow: false,
+    spawnError: code,
+    durationMs: Date.now() - started,
+  };
 }

@@ -1,7 +1,15 @@
 import { classifyStderr, classifyTmuxFailure } from './tmux.errors';
 import type { RunResult } from './tmux-runner';
 
-const res = (over: Partial<RunResult>): RunResult => ({ exitCode: 1, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...over });
+const res = (over: Partial<RunResult>): RunResult => ({
+  exitCode: 1,
+  stdout: '',
+  stderr: '',
+  timedOut: false,
+  overflow: false,
+  durationMs: 1,
+  ...over,
+});
 
 describe('classifyStderr (T-60, tmux 3.3a wording)', () => {
   it.each([
@@ -26,10 +34,15 @@ describe('classifyTmuxFailure', () => {
   it('a killed client is a timeout even when it exited 0 (T-50)', () => {
     const e = classifyTmuxFailure(res({ exitCode: 0, timedOut: true }), 'list-panes', false);
     expect(e).toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'none' } });
-    expect(classifyTmuxFailure(res({ timedOut: true }), 'paste-buffer', true).details).toMatchObject({ outcome: 'unknown' });
+    expect(
+      classifyTmuxFailure(res({ timedOut: true }), 'paste-buffer', true).details,
+    ).toMatchObject({ outcome: 'unknown' });
   });
   it('a missing binary is not_installed (T-53)', () => {
-    expect(classifyTmuxFailure(res({ spawnError: 'ENOENT' }), 'x', false)).toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'not_installed' } });
+    expect(classifyTmuxFailure(res({ spawnError: 'ENOENT' }), 'x', false)).toMatchObject({
+      code: 'TMUX_UNAVAILABLE',
+      details: { reason: 'not_installed' },
+    });
   });
   it('never echoes stderr to clients', () => {
     const e = classifyTmuxFailure(res({ stderr: 'weird secret /path\n' }), 'x', false);

@@ -10,7 +10,14 @@ import type { RunResult } from './tmux-runner';
 /** Spawn errors that mean "no room right now" (A6): too many open files, processes or no memory. */
 export const RESOURCE_ERRORS = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
 
-export type FailureClass = 'NO_SERVER' | 'MISCONFIG' | 'TRANSIENT' | 'NOT_FOUND' | 'CONFLICT' | 'BUG' | 'UNKNOWN';
+export type FailureClass =
+  | 'NO_SERVER'
+  | 'MISCONFIG'
+  | 'TRANSIENT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'BUG'
+  | 'UNKNOWN';
 
 /** First-line stderr markers of tmux 3.3a (T-60); the only code that reads stderr. */
 const MARKERS: [RegExp, FailureClass][] = [
@@ -24,7 +31,10 @@ const MARKERS: [RegExp, FailureClass][] = [
   [/^(can't find|no such) (session|window|pane)/, 'NOT_FOUND'],
   [/^no buffer /, 'NOT_FOUND'],
   [/^duplicate session/, 'CONFLICT'],
-  [/^(command too long|unknown flag|unknown command|ambiguous command|invalid session|open terminal failed|unknown option|invalid option|usage:)/, 'BUG'],
+  [
+    /^(command too long|unknown flag|unknown command|ambiguous command|invalid session|open terminal failed|unknown option|invalid option|usage:)/,
+    'BUG',
+  ],
 ];
 
 export function classifyStderr(stderr: string): FailureClass {
@@ -39,12 +49,22 @@ export function classifyStderr(stderr: string): FailureClass {
  */
 export function classifyTmuxFailure(r: RunResult, op: string, write: boolean): MasError {
   const internal = { op, exitCode: r.exitCode, stderr: r.stderr.split('\n', 1)[0].slice(0, 200) };
-  if (r.spawnError === 'ENOENT' || r.spawnError === 'EACCES') return TmuxError.unavailable('not_installed', 5, internal);
+  if (r.spawnError === 'ENOENT' || r.spawnError === 'EACCES')
+    return TmuxError.unavailable('not_installed', 5, internal);
   // Out of fds, processes or memory (A6): the machine's state, not tmux's and not a defect; it passes.
-  if (r.spawnError && RESOURCE_ERRORS.has(r.spawnError)) return TmuxError.unavailable('resources', 2, { ...internal, spawnError: r.spawnError });
-  if (r.spawnError) return new InternalError(`tmux could not be spawned (${r.spawnError})`, internal);
+  if (r.spawnError && RESOURCE_ERRORS.has(r.spawnError))
+    return TmuxError.unavailable('resources', 2, { ...internal, spawnError: r.spawnError });
+  if (r.spawnError)
+    return new InternalError(`tmux could not be spawned (${r.spawnError})`, internal);
   if (r.timedOut) return TmuxError.timeout(op, write ? 'unknown' : 'none');
-  if (r.overflow) return new TmuxError('TMUX_ERROR', 'tmux printed more than expected', { reason: 'output_too_large' }, undefined, internal);
+  if (r.overflow)
+    return new TmuxError(
+      'TMUX_ERROR',
+      'tmux printed more than expected',
+      { reason: 'output_too_large' },
+      undefined,
+      internal,
+    );
   switch (classifyStderr(r.stderr)) {
     case 'NO_SERVER':
     case 'NOT_FOUND':
@@ -58,7 +78,13 @@ export function classifyTmuxFailure(r: RunResult, op: string, write: boolean): M
     case 'BUG':
       return new InternalError('tmux refused a command the service built', internal);
     default:
-      return new TmuxError('TMUX_ERROR', 'tmux failed unexpectedly', { reason: 'tmux_failed' }, undefined, internal);
+      return new TmuxError(
+        'TMUX_ERROR',
+        'tmux failed unexpectedly',
+        { reason: 'tmux_failed' },
+        undefined,
+        internal,
+      );
   }
 }
 
@@ -74,5 +100,7 @@ export function isNoServer(r: RunResult): boolean {
  */
 export function isClientOutcome(e: unknown): boolean {
   if (e instanceof TmuxError && e.details?.reason === 'output_too_large') return true;
-  return e instanceof TmuxGoneError || e instanceof TmuxDuplicateError || e instanceof InternalError;
+  return (
+    e instanceof TmuxGoneError || e instanceof TmuxDuplicateError || e instanceof InternalError
+  );
 }

@@ -7,11 +7,22 @@ import { parseEnv } from '../config/parse-env';
 import { TmuxGateway } from './tmux.gateway';
 
 /** The per-call nonce of a listing (the 12 hex digits after RS in its -F template). */
-const nonceOf = (args: string[]): string => (args.includes('-F') ? args[args.indexOf('-F') + 1].slice(RS.length, RS.length + 12) : '');
+const nonceOf = (args: string[]): string =>
+  args.includes('-F') ? args[args.indexOf('-F') + 1].slice(RS.length, RS.length + 12) : '';
 
 function row(session: number, pane: number, nonce = ''): string {
   const v: Record<string, string> = Object.fromEntries(TREE_FIELDS.map((f) => [f, '']));
-  Object.assign(v, { session_id: `$${session}`, session_name: `mas-${String(session).padStart(8, '0')}`, window_id: `@${session}`, window_index: '0', window_name: 'unit1', pane_id: `%${session * 100 + pane}`, pane_index: String(pane), session_created: '1', window_panes: '14' });
+  Object.assign(v, {
+    session_id: `$${session}`,
+    session_name: `mas-${String(session).padStart(8, '0')}`,
+    window_id: `@${session}`,
+    window_index: '0',
+    window_name: 'unit1',
+    pane_id: `%${session * 100 + pane}`,
+    pane_index: String(pane),
+    session_created: '1',
+    window_panes: '14',
+  });
   return RS + nonce + TREE_FIELDS.map((f) => v[f]).join(FS);
 }
 
@@ -20,14 +31,22 @@ describe(TmuxGateway.name, () => {
   afterEach(() => sut.onModuleDestroy());
 
   it('reads 50 sessions × 14 panes with exactly one list-panes call (R1)', async () => {
-    const out = (nonce: string) => Array.from({ length: 50 }, (_, s) => Array.from({ length: 14 }, (_, p) => row(s, p, nonce)).join('\n')).join('\n') + '\n';
+    const out = (nonce: string) =>
+      Array.from({ length: 50 }, (_, s) =>
+        Array.from({ length: 14 }, (_, p) => row(s, p, nonce)).join('\n'),
+      ).join('\n') + '\n';
     const runner = new ScriptedRunner((args) => ({ stdout: out(nonceOf(args)) }));
     sut = new TmuxGateway(runner);
     const tree = await sut.listTree();
     expect(tree.sessions).toHaveLength(50);
     expect(tree.sessions[7].windows[0].panes).toHaveLength(14);
     expect(runner.calls).toHaveLength(1);
-    expect(runner.calls[0].slice(0, 4)).toEqual(['list-panes', '-a', '-f', '#{m:mas-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f],#{session_name}}']);
+    expect(runner.calls[0].slice(0, 4)).toEqual([
+      'list-panes',
+      '-a',
+      '-f',
+      '#{m:mas-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f],#{session_name}}',
+    ]);
   });
 
   it('a raw value holding LF and RS cannot start a record: the per-call nonce (attack finding 1)', async () => {
@@ -39,50 +58,98 @@ describe(TmuxGateway.name, () => {
   });
 
   it('treats "no server running" as an empty tree', async () => {
-    sut = new TmuxGateway(new ScriptedRunner(() => ({ exitCode: 1, stderr: 'no server running on /tmp/x/s\n' })));
+    sut = new TmuxGateway(
+      new ScriptedRunner(() => ({ exitCode: 1, stderr: 'no server running on /tmp/x/s\n' })),
+    );
     expect(await sut.listTree()).toEqual({ sessions: [] });
   });
 
   it('retries a read once after a transient failure, never a write', async () => {
     let n = 0;
-    const runner = new ScriptedRunner(() => (n++ === 0 ? { exitCode: 1, stderr: 'server exited unexpectedly\n' } : { stdout: '' }));
+    const runner = new ScriptedRunner(() =>
+      n++ === 0 ? { exitCode: 1, stderr: 'server exited unexpectedly\n' } : { stdout: '' },
+    );
     sut = new TmuxGateway(runner);
     await sut.listTree();
     expect(runner.calls).toHaveLength(2);
     n = 0;
     runner.calls = [];
-    await expect(sut.pasteMany('b', [{ paneId: '%1', inMode: false }])).rejects.toBeInstanceOf(TmuxError);
+    await expect(sut.pasteMany('b', [{ paneId: '%1', inMode: false }])).rejects.toBeInstanceOf(
+      TmuxError,
+    );
     expect(runner.calls).toHaveLength(1);
   });
 
   it('client outcomes never open the breaker; infrastructure failures do, then it fails fast', async () => {
     let mode: 'gone' | 'broken' = 'gone';
-    const runner = new ScriptedRunner(() => (mode === 'gone' ? { exitCode: 1, stderr: "can't find pane: %9\n" } : { exitCode: 1, stderr: 'something odd\n' }));
+    const runner = new ScriptedRunner(() =>
+      mode === 'gone'
+        ? { exitCode: 1, stderr: "can't find pane: %9\n" }
+        : { exitCode: 1, stderr: 'something odd\n' },
+    );
     sut = new TmuxGateway(runner);
-    for (let i = 0; i < 20; i++) await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
+    for (let i = 0; i < 20; i++)
+      await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
     expect(sut.breaker.opened).toBe(false);
     mode = 'broken';
-    for (let i = 0; i < 30; i++) await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
+    for (let i = 0; i < 30; i++)
+      await sut.pasteMany('b', [{ paneId: '%9', inMode: false }]).catch(() => undefined);
     expect(sut.breaker.opened).toBe(true);
     const before = runner.calls.length;
-    await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'breaker_open' } });
+    await expect(sut.listTree()).rejects.toMatchObject({
+      code: 'TMUX_UNAVAILABLE',
+      details: { reason: 'breaker_open' },
+    });
     expect(runner.calls.length).toBe(before);
   });
 
   it('pastes into many panes with one client and names the pane where tmux stopped', async () => {
     const runner = new ScriptedRunner(() => ({ exitCode: 1, stderr: "can't find pane: %7\n" }));
     sut = new TmuxGateway(runner);
-    const out = await sut.pasteMany('mas-b', [{ paneId: '%3', inMode: true }, { paneId: '%7', inMode: false }, { paneId: '%9', inMode: false }]);
+    const out = await sut.pasteMany('mas-b', [
+      { paneId: '%3', inMode: true },
+      { paneId: '%7', inMode: false },
+      { paneId: '%9', inMode: false },
+    ]);
     expect(out.failedPane).toBe('%7');
     expect(runner.calls).toHaveLength(1);
-    expect(runner.calls[0]).toEqual(['copy-mode', '-q', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%3', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%7', ';', 'paste-buffer', '-p', '-b', 'mas-b', '-t', '%9']);
+    expect(runner.calls[0]).toEqual([
+      'copy-mode',
+      '-q',
+      '-t',
+      '%3',
+      ';',
+      'paste-buffer',
+      '-p',
+      '-b',
+      'mas-b',
+      '-t',
+      '%3',
+      ';',
+      'paste-buffer',
+      '-p',
+      '-b',
+      'mas-b',
+      '-t',
+      '%7',
+      ';',
+      'paste-buffer',
+      '-p',
+      '-b',
+      'mas-b',
+      '-t',
+      '%9',
+    ]);
   });
 
   it('after shutdown, a call still in flight answers TMUX_UNAVAILABLE, never a bare error (R12)', async () => {
     const runner = new ScriptedRunner(() => ({}));
     sut = new TmuxGateway(runner);
     sut.onModuleDestroy();
-    await expect(sut.listTree()).rejects.toMatchObject({ code: 'TMUX_UNAVAILABLE', details: { reason: 'transient' } });
+    await expect(sut.listTree()).rejects.toMatchObject({
+      code: 'TMUX_UNAVAILABLE',
+      details: { reason: 'transient' },
+    });
     expect(runner.calls).toHaveLength(0);
   });
 
@@ -116,7 +183,9 @@ describe(TmuxGateway.name, () => {
       return RS + nonce + f.join(FS) + '\n';
     };
     let out = (_nonce: string) => '';
-    const runner = new ScriptedRunner((args) => (args[0] === 'list-panes' ? { stdout: out(nonceOf(args)) } : {}));
+    const runner = new ScriptedRunner((args) =>
+      args[0] === 'list-panes' ? { stdout: out(nonceOf(args)) } : {},
+    );
     const fake = new FakeControlClient();
     fake.onLine = () => setImmediate(() => fake.reply());
     Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
@@ -134,7 +203,8 @@ describe(TmuxGateway.name, () => {
     function vanishing(runner: ScriptedRunner): FakeControlClient {
       const fake = new FakeControlClient();
       fake.onLine = (line) => {
-        if (line.startsWith('refresh-client') || line.includes("'warm'")) setImmediate(() => fake.reply());
+        if (line.startsWith('refresh-client') || line.includes("'warm'"))
+          setImmediate(() => fake.reply());
         else setImmediate(() => fake.exit());
       };
       Object.assign(runner, { control: () => (setImmediate(() => fake.ack()), fake) });
@@ -157,7 +227,9 @@ describe(TmuxGateway.name, () => {
       const runner = new ScriptedRunner(() => ({}));
       vanishing(runner);
       sut = new TmuxGateway(runner, cfg);
-      await expect(sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1')).rejects.toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'unknown' } });
+      await expect(
+        sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1'),
+      ).rejects.toMatchObject({ code: 'TMUX_TIMEOUT', details: { outcome: 'unknown' } });
       expect(runner.calls).toHaveLength(0);
     });
   });

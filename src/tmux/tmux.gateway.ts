@@ -2,11 +2,29 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nes
 import type CircuitBreaker from 'opossum';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
-import { chain, createSessionCommands, createWindowCommands, exactSession, packCommands, retarget, takeCreatedId } from './tmux-args';
+import {
+  chain,
+  createSessionCommands,
+  createWindowCommands,
+  exactSession,
+  packCommands,
+  retarget,
+  takeCreatedId,
+} from './tmux-args';
 import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
-import { MAS_FILTER, newNonce, RS, parseSessionNames, parseTree, parseTreeYielding, sessionTemplate, treeTemplate, type SessionName } from './tmux-format';
+import {
+  MAS_FILTER,
+  newNonce,
+  RS,
+  parseSessionNames,
+  parseTree,
+  parseTreeYielding,
+  sessionTemplate,
+  treeTemplate,
+  type SessionName,
+} from './tmux-format';
 import type { RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
@@ -24,7 +42,10 @@ export class TmuxGateway implements OnModuleDestroy {
   private readonly logger = new Logger('Tmux');
   private readonly tmux: TmuxCalls;
 
-  constructor(@Inject(TMUX_RUNNER) runner: TmuxRunner, @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig) {
+  constructor(
+    @Inject(TMUX_RUNNER) runner: TmuxRunner,
+    @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
+  ) {
     this.tmux = new TmuxCalls(runner, cfg);
   }
 
@@ -53,15 +74,24 @@ export class TmuxGateway implements OnModuleDestroy {
   /** The whole server in one `list-panes -a -F` call (T-10); no server = empty tree (T-06). */
   async listTree(): Promise<TmuxTree> {
     const nonce = newNonce();
-    const r = await this.tmux.read({ args: ['list-panes', '-a', '-f', MAS_FILTER, '-F', treeTemplate(nonce)], op: 'list-panes', noServerOk: true });
+    const r = await this.tmux.read({
+      args: ['list-panes', '-a', '-f', MAS_FILTER, '-F', treeTemplate(nonce)],
+      op: 'list-panes',
+      noServerOk: true,
+    });
     if (isNoServer(r)) return { sessions: [] };
     const t0 = performance.now();
     const { tree, dropped } = await parseTreeYielding(r.stdout, nonce);
-    this.logger.debug(`list-panes: parsed ${r.stdout.length} chars, ${tree.sessions.length} sessions in ${(performance.now() - t0).toFixed(1)}ms (wall, in slices)`);
+    this.logger.debug(
+      `list-panes: parsed ${r.stdout.length} chars, ${tree.sessions.length} sessions in ${(performance.now() - t0).toFixed(1)}ms (wall, in slices)`,
+    );
     if (dropped) this.logger.warn(`list-panes: dropped ${dropped} malformed record(s)`);
     // Garbage, not tmux's answer to our template: no record carries this call's nonce. A session whose
     // raw values break its own record is dropped alone; it must not fail the listing for everyone.
-    if (dropped && tree.sessions.length === 0 && !r.stdout.includes(RS + nonce)) throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', { reason: 'parse_failed' });
+    if (dropped && tree.sessions.length === 0 && !r.stdout.includes(RS + nonce))
+      throw new TmuxError('TMUX_ERROR', 'tmux printed unparsable output', {
+        reason: 'parse_failed',
+      });
     return this.withoutOwnClient(tree);
   }
 
@@ -92,7 +122,9 @@ export class TmuxGateway implements OnModuleDestroy {
     const control = viaControl ? { commands: [args] } : undefined;
     try {
       const r = await this.tmux.read({ args, op: 'list-panes', noServerOk: true, control });
-      return isNoServer(r) ? { sessions: [] } : this.withoutOwnClient(parseTree(r.stdout, nonce).tree);
+      return isNoServer(r)
+        ? { sessions: [] }
+        : this.withoutOwnClient(parseTree(r.stdout, nonce).tree);
     } catch (e) {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return { sessions: [] };
       throw e;
@@ -103,7 +135,12 @@ export class TmuxGateway implements OnModuleDestroy {
   async listSessionNames(): Promise<SessionName[]> {
     const nonce = newNonce();
     const args = ['list-sessions', '-f', MAS_FILTER, '-F', sessionTemplate(nonce)];
-    const r = await this.tmux.read({ args, op: 'list-sessions', noServerOk: true, control: { commands: [args] } });
+    const r = await this.tmux.read({
+      args,
+      op: 'list-sessions',
+      noServerOk: true,
+      control: { commands: [args] },
+    });
     return isNoServer(r) ? [] : parseSessionNames(r.stdout, nonce);
   }
 
@@ -123,7 +160,11 @@ export class TmuxGateway implements OnModuleDestroy {
   async createSession(plan: SessionPlan, created: { id?: string } = {}): Promise<TmuxTree> {
     // Window 0 is an idle shell; the secrets are session environment before the first agent pane (A5).
     const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
-    const groups = [createSessionCommands(plan), ...secrets, ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w))];
+    const groups = [
+      createSessionCommands(plan),
+      ...secrets,
+      ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w)),
+    ];
     groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     const nonce = newNonce();
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', treeTemplate(nonce)]]);
@@ -131,8 +172,12 @@ export class TmuxGateway implements OnModuleDestroy {
     for (const [i, packed] of packCommands(groups).entries()) {
       const session = i === 0 ? exactSession(plan.name) : created.id!;
       const cmds = i === 0 ? packed : retarget(packed, plan.name, session);
-      const stdin = cmds.some(isSourceStdin) ? { input: secretEnvScript(session, plan.secretEnv) } : undefined;
-      const lines = cmds.flatMap((c) => (isSourceStdin(c) ? secretEnvCommands(session, plan.secretEnv) : [c]));
+      const stdin = cmds.some(isSourceStdin)
+        ? { input: secretEnvScript(session, plan.secretEnv) }
+        : undefined;
+      const lines = cmds.flatMap((c) =>
+        isSourceStdin(c) ? secretEnvCommands(session, plan.secretEnv) : [c],
+      );
       // Over a control client only when one already runs: a create never attaches one to another session.
       try {
         last = await this.tmux.write(chain(cmds), cmds[0][0], false, stdin, { commands: lines });
@@ -141,7 +186,10 @@ export class TmuxGateway implements OnModuleDestroy {
         throw e;
       }
       if (i === 0) created.id = takeCreatedId(last.stdout).id;
-      if (!created.id) throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', { reason: 'parse_failed' });
+      if (!created.id)
+        throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', {
+          reason: 'parse_failed',
+        });
     }
     return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest, nonce).tree);
   }
@@ -155,7 +203,11 @@ export class TmuxGateway implements OnModuleDestroy {
 
   async hasSession(name: string): Promise<boolean> {
     try {
-      const r = await this.tmux.read({ args: ['has-session', '-t', exactSession(name)], op: 'has-session', noServerOk: true });
+      const r = await this.tmux.read({
+        args: ['has-session', '-t', exactSession(name)],
+        op: 'has-session',
+        noServerOk: true,
+      });
       return r.exitCode === 0;
     } catch (e) {
       if (e instanceof MasError && e.code === 'TMUX_GONE') return false;
@@ -165,7 +217,9 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Text reaches tmux only on stdin (T-41). */
   async loadBuffer(buffer: string, text: string): Promise<void> {
-    await this.tmux.write(['load-buffer', '-b', buffer, '-'], 'load-buffer', false, { input: text });
+    await this.tmux.write(['load-buffer', '-b', buffer, '-'], 'load-buffer', false, {
+      input: text,
+    });
   }
 
   /**
@@ -174,15 +228,28 @@ export class TmuxGateway implements OnModuleDestroy {
    * "can't find pane: %n" tells exactly which panes got the paste (those before %n) and which were
    * never attempted (those after). Panes in copy mode leave it first (T-42).
    */
-  async pasteMany(buffer: string, panes: { paneId: string; inMode: boolean }[], session?: string): Promise<{ failedPane?: string; error?: MasError }> {
-    const cmds = panes.flatMap((p) => [...(p.inMode ? [['copy-mode', '-q', '-t', p.paneId]] : []), ['paste-buffer', '-p', '-b', buffer, '-t', p.paneId]]);
+  async pasteMany(
+    buffer: string,
+    panes: { paneId: string; inMode: boolean }[],
+    session?: string,
+  ): Promise<{ failedPane?: string; error?: MasError }> {
+    const cmds = panes.flatMap((p) => [
+      ...(p.inMode ? [['copy-mode', '-q', '-t', p.paneId]] : []),
+      ['paste-buffer', '-p', '-b', buffer, '-t', p.paneId],
+    ]);
     try {
-      await this.tmux.write(chain(cmds), 'paste-buffer', false, undefined, { commands: cmds, attach: session });
+      await this.tmux.write(chain(cmds), 'paste-buffer', false, undefined, {
+        commands: cmds,
+        attach: session,
+      });
       return {};
     } catch (e) {
       if (!(e instanceof TmuxGoneError)) throw e;
       const named = String(e.internal?.stderr ?? '').match(/%\d+/)?.[0];
-      return { failedPane: panes.some((p) => p.paneId === named) ? named : panes[0].paneId, error: e };
+      return {
+        failedPane: panes.some((p) => p.paneId === named) ? named : panes[0].paneId,
+        error: e,
+      };
     }
   }
 
@@ -197,7 +264,10 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** Constant literal text only (the EOF convention); `-l --` so nothing is a key name or flag (T-32, T-33). */
   async sendLiteral(paneId: string, constant: 'EOF'): Promise<void> {
-    await this.writeChain(unsynchronized(paneId, ['send-keys', '-t', paneId, '-l', '--', constant]), 'send-keys');
+    await this.writeChain(
+      unsynchronized(paneId, ['send-keys', '-t', paneId, '-l', '--', constant]),
+      'send-keys',
+    );
   }
 
   /** One command, over the control client when one runs (a line instead of a fork), else forked. */
@@ -217,5 +287,9 @@ export class TmuxGateway implements OnModuleDestroy {
  * the window says; one invocation, so nothing interleaves.
  */
 function unsynchronized(paneId: string, cmd: string[]): string[][] {
-  return [['set-option', '-p', '-t', paneId, 'synchronize-panes', 'off'], cmd, ['set-option', '-p', '-u', '-t', paneId, 'synchronize-panes']];
+  return [
+    ['set-option', '-p', '-t', paneId, 'synchronize-panes', 'off'],
+    cmd,
+    ['set-option', '-p', '-u', '-t', paneId, 'synchronize-panes'],
+  ];
 }

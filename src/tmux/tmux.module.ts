@@ -7,7 +7,11 @@ import { TmuxGateway } from './tmux.gateway';
 /** One gateway instance, hence one breaker per tmux socket; feature modules import this module. */
 @Module({
   providers: [
-    { provide: TMUX_RUNNER, inject: [MAS_CONFIG], useFactory: (cfg: MasConfig) => new SpawnTmuxRunner(cfg) },
+    {
+      provide: TMUX_RUNNER,
+      inject: [MAS_CONFIG],
+      useFactory: (cfg: MasConfig) => new SpawnTmuxRunner(cfg),
+    },
     TmuxGateway,
   ],
   exports: [TmuxGateway],

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { CheckedDir, UnsafeDirError, withCheckedDir } from './checked-dir';
 
@@ -33,7 +42,9 @@ describe(CheckedDir.name, () => {
     symlinkSync(decoy, `${dir}.link`);
     await expect(CheckedDir.open(`${dir}.link`)).rejects.toBeInstanceOf(UnsafeDirError);
     mkdirSync(path.join(decoy, 'child'));
-    await expect(CheckedDir.open(path.join(`${dir}.link`, 'child'))).rejects.toBeInstanceOf(UnsafeDirError);
+    await expect(CheckedDir.open(path.join(`${dir}.link`, 'child'))).rejects.toBeInstanceOf(
+      UnsafeDirError,
+    );
   });
 
   it('#14 A10 a directory swapped for a symlink after the check is refused, and the link target is never written', async () => {

@@ -24,7 +24,9 @@ export class CheckedDir {
     try {
       fh = await fsp.open(expected, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (e) {
-      throw new UnsafeDirError(`${expected} is not a real directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new UnsafeDirError(
+        `${expected} is not a real directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      );
     }
     const dir = new CheckedDir(fh, expected);
     try {
@@ -53,7 +55,8 @@ export class CheckedDir {
     const st = await this.fh.stat();
     if (!st.isDirectory()) throw new UnsafeDirError(`${this.expected} is not a directory`);
     const real = await fsp.readlink(this.fdPath).catch(() => '');
-    if (real !== this.expected) throw new UnsafeDirError(`${this.expected} has moved (now ${real || 'unknown'})`);
+    if (real !== this.expected)
+      throw new UnsafeDirError(`${this.expected} has moved (now ${real || 'unknown'})`);
   }
 
   /** Creates `name` exclusively (O_EXCL never follows a symlink), after a fresh check. */
@@ -87,7 +90,10 @@ export class CheckedDir {
 }
 
 /** Opens `expected`, runs `fn` with it, always closes it. */
-export async function withCheckedDir<T>(expected: string, fn: (dir: CheckedDir) => Promise<T>): Promise<T> {
+export async function withCheckedDir<T>(
+  expected: string,
+  fn: (dir: CheckedDir) => Promise<T>,
+): Promise<T> {
   const dir = await CheckedDir.open(path.resolve(expected));
   try {
     return await fn(dir);

@@ -81,13 +81,17 @@ export async function acquireLock(lock: string): Promise<void> {
       held.add(lock);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new WorkspaceError('not_writable', 'Workspace is not writable');
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new WorkspaceError('not_writable', 'Workspace is not writable');
     }
     const state = await inspect(lock);
     if ((state === 'removed' || state === 'gone') && fast++ < FAST_RETRIES) continue;
     fast = 0;
     if (Date.now() >= deadline) {
-      if (state === 'foreign') logger.warn(`${lock} is not a regular file: index writes wait on it until it is removed by hand`);
+      if (state === 'foreign')
+        logger.warn(
+          `${lock} is not a regular file: index writes wait on it until it is removed by hand`,
+        );
       throw new WorkspaceError('index_locked', 'Session index is locked by another process', 1);
     }
     await new Promise((r) => setTimeout(r, LOCK_POLL_MS));

@@ -23,7 +23,8 @@ export function parseKeyValue(text: string): KeyValues {
     const key = eq > 0 ? line.slice(0, eq) : '';
     if (!KEY.test(key)) return void warnings.push(`line ${i + 1}: not KEY=VALUE`);
     let value = line.slice(eq + 1);
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]))
+      value = value.slice(1, -1);
     if (BAD_VALUE.test(value)) return void warnings.push(`line ${i + 1}: control characters`);
     if (key in values) warnings.push(`line ${i + 1}: duplicate ${key}`);
     values[key] = value;
@@ -34,12 +35,21 @@ export function parseKeyValue(text: string): KeyValues {
 /** A value shell tools can `source` unquoted (contract §6.3). */
 export const SAFE_WORD = /^[A-Za-z0-9._/:@%+,-]+$/;
 
-export const SESSION_KEYS = ['SESSION_ID', 'TMUX_SESSION', 'STATUS', 'CREATED_AT', 'UNIT_DIR', 'WORKFLOWS_DIR', 'SESSION_DIR'] as const;
+export const SESSION_KEYS = [
+  'SESSION_ID',
+  'TMUX_SESSION',
+  'STATUS',
+  'CREATED_AT',
+  'UNIT_DIR',
+  'WORKFLOWS_DIR',
+  'SESSION_DIR',
+] as const;
 
 /** Serialises the seven `.session` lines; every value must already be a safe word. */
 export function serializeSession(values: Record<(typeof SESSION_KEYS)[number], string>): string {
   return SESSION_KEYS.map((k) => {
-    if (!SAFE_WORD.test(values[k])) throw new Error(`.session value for ${k} is not a safe shell word`);
+    if (!SAFE_WORD.test(values[k]))
+      throw new Error(`.session value for ${k} is not a safe shell word`);
     return `${k}=${values[k]}\n`;
   }).join('');
 }

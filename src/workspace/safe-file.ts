@@ -1,6 +1,8 @@
 import { constants as C, promises as fsp } from 'node:fs';
 
-export type SafeRead = { ok: true; text: string; ino: number; size: number; mtimeMs: number } | { ok: false; reason: 'missing' | 'not_regular' | 'too_large' | 'encoding' | 'unreadable' };
+export type SafeRead =
+  | { ok: true; text: string; ino: number; size: number; mtimeMs: number }
+  | { ok: false; reason: 'missing' | 'not_regular' | 'too_large' | 'encoding' | 'unreadable' };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -29,7 +31,8 @@ export async function readSafe(path: string, cap: number): Promise<SafeRead> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ok: false, reason: 'missing' };
-    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO') return { ok: false, reason: 'not_regular' };
+    if (code === 'ELOOP' || code === 'EISDIR' || code === 'ENXIO')
+      return { ok: false, reason: 'not_regular' };
     return { ok: false, reason: 'unreadable' };
   } finally {
     await fh?.close().catch(() => undefined);

@@ -1,4 +1,12 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { mkfifoSync } from '../../test/support/mkfifo';
 import { lockIsStale } from './index-lock';
@@ -43,26 +51,47 @@ describe('index lock that is not a regular file (FIFO, directory, symlink): held
   const cases: [string, (lock: string) => void, (lock: string) => boolean][] = [
     ['FIFO', (l) => mkfifoSync(l), (l) => lstatSync(l).isFIFO()],
     ['directory', (l) => mkdirSync(l), (l) => lstatSync(l).isDirectory()],
-    ['symlink to a stale-looking lock', (l) => {
-      writeFileSync(`${l}.target`, '999999999\n2020-01-01T00:00:00Z\n');
-      symlinkSync(`${l}.target`, l);
-    }, (l) => lstatSync(l).isSymbolicLink()],
+    [
+      'symlink to a stale-looking lock',
+      (l) => {
+        writeFileSync(`${l}.target`, '999999999\n2020-01-01T00:00:00Z\n');
+        symlinkSync(`${l}.target`, l);
+      },
+      (l) => lstatSync(l).isSymbolicLink(),
+    ],
   ];
 
   it('#ws2-1 #ws2-2 each answers index_locked after the 5 s limit (not a hang, not a spin) and is left in place', async () => {
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const results = await Promise.all(cases.map(async ([name, make, still], i) => {
-      const dir = path.join(root, String(i));
-      mkdirSync(dir);
-      const lock = path.join(dir, '.sessions.index.lock');
-      make(lock);
-      const err = await updateIndex(dir, (idx) => void idx.sessions.push({ sessionId: name })).then(() => undefined, (e: unknown) => e);
-      return { name, err, ms: Date.now() - t0, kept: still(lock), index: existsSync(path.join(dir, '.sessions.index')) };
-    }));
+    const results = await Promise.all(
+      cases.map(async ([name, make, still], i) => {
+        const dir = path.join(root, String(i));
+        mkdirSync(dir);
+        const lock = path.join(dir, '.sessions.index.lock');
+        make(lock);
+        const err = await updateIndex(
+          dir,
+          (idx) => void idx.sessions.push({ sessionId: name }),
+        ).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        return {
+          name,
+          err,
+          ms: Date.now() - t0,
+          kept: still(lock),
+          index: existsSync(path.join(dir, '.sessions.index')),
+        };
+      }),
+    );
     const cpu = process.cpuUsage(cpu0);
     for (const r of results) {
-      expect(r.err).toMatchObject({ code: 'WORKSPACE_UNAVAILABLE', details: { reason: 'index_locked' } });
+      expect(r.err).toMatchObject({
+        code: 'WORKSPACE_UNAVAILABLE',
+        details: { reason: 'index_locked' },
+      });
       expect(r.ms).toBeGreaterThanOrEqual(4900);
       expect(r.ms).toBeLessThan(6500);
       expect(r.kept).toBe(true);

@@ -28,7 +28,15 @@ export function parseIndex(text: string): IndexRead {
   try {
     const v = JSON.parse(text) as IndexFile;
     if (v && typeof v === 'object' && typeof v.version === 'string' && Array.isArray(v.sessions)) {
-      return { index: { ...v, sessions: v.sessions.filter((s) => s && typeof s === 'object' && typeof s.sessionId === 'string') }, unreadable: false };
+      return {
+        index: {
+          ...v,
+          sessions: v.sessions.filter(
+            (s) => s && typeof s === 'object' && typeof s.sessionId === 'string',
+          ),
+        },
+        unreadable: false,
+      };
     }
   } catch {
     /* fall through */
@@ -52,16 +60,26 @@ const queues = new Map<string, Promise<unknown>>();
  * first (under a soak of concurrent creates and stops, polling the lock file starved some of them past
  * the 5 s limit), so the lock file only arbitrates with other processes: the shell tools.
  */
-export function updateIndex(sessionsDir: string, change: (idx: IndexFile) => void, rebuild?: () => Promise<IndexEntry[]>): Promise<void> {
+export function updateIndex(
+  sessionsDir: string,
+  change: (idx: IndexFile) => void,
+  rebuild?: () => Promise<IndexEntry[]>,
+): Promise<void> {
   const prev = queues.get(sessionsDir) ?? Promise.resolve();
   const mine = prev.catch(() => undefined).then(() => updateLocked(sessionsDir, change, rebuild));
   queues.set(sessionsDir, mine);
-  void mine.finally(() => queues.get(sessionsDir) === mine && queues.delete(sessionsDir)).catch(() => undefined);
+  void mine
+    .finally(() => queues.get(sessionsDir) === mine && queues.delete(sessionsDir))
+    .catch(() => undefined);
   return mine;
 }
 
 /** The lock (index-lock.ts), re-read under the lock, temp file + fsync + rename, lock always removed. */
-async function updateLocked(sessionsDir: string, change: (idx: IndexFile) => void, rebuild?: () => Promise<IndexEntry[]>): Promise<void> {
+async function updateLocked(
+  sessionsDir: string,
+  change: (idx: IndexFile) => void,
+  rebuild?: () => Promise<IndexEntry[]>,
+): Promise<void> {
   const lock = path.join(sessionsDir, '.sessions.index.lock');
   await acquireLock(lock);
   const file = path.join(sessionsDir, '.sessions.index');

@@ -11,13 +11,22 @@ const MAX_BYTES = 20 * 1024 * 1024;
  * `sessionDir` is the checked descriptor path of the new directory (A10); every entry is created
  * exclusively (no recursive mkdir, COPYFILE_EXCL), so nothing planted in it is followed.
  */
-export async function copyTemplates(root: string, sessionDir: string, agents: string[]): Promise<void> {
+export async function copyTemplates(
+  root: string,
+  sessionDir: string,
+  agents: string[],
+): Promise<void> {
   const budget = { entries: 0, bytes: 0 };
-  for (const a of agents) await copyTree(path.join(root, 'unit', a), path.join(sessionDir, 'unit', a), budget);
+  for (const a of agents)
+    await copyTree(path.join(root, 'unit', a), path.join(sessionDir, 'unit', a), budget);
   await copyTree(path.join(root, 'workflows'), path.join(sessionDir, 'workflows'), budget);
 }
 
-async function copyTree(src: string, dst: string, budget: { entries: number; bytes: number }): Promise<void> {
+async function copyTree(
+  src: string,
+  dst: string,
+  budget: { entries: number; bytes: number },
+): Promise<void> {
   let entries;
   try {
     if (!(await fsp.lstat(src)).isDirectory()) return;
@@ -27,7 +36,8 @@ async function copyTree(src: string, dst: string, budget: { entries: number; byt
   }
   for (const e of entries) {
     if (!e.isFile() && !e.isDirectory()) continue;
-    if (++budget.entries > MAX_ENTRIES) throw new WorkspaceError('template_too_large', 'Workspace templates exceed 2000 entries');
+    if (++budget.entries > MAX_ENTRIES)
+      throw new WorkspaceError('template_too_large', 'Workspace templates exceed 2000 entries');
     const from = path.join(src, e.name);
     const to = path.join(dst, e.name);
     if (e.isDirectory()) {
@@ -35,7 +45,8 @@ async function copyTree(src: string, dst: string, budget: { entries: number; byt
       await copyTree(from, to, budget);
     } else {
       budget.bytes += (await fsp.lstat(from)).size;
-      if (budget.bytes > MAX_BYTES) throw new WorkspaceError('template_too_large', 'Workspace templates exceed 20 MiB');
+      if (budget.bytes > MAX_BYTES)
+        throw new WorkspaceError('template_too_large', 'Workspace templates exceed 20 MiB');
       await fsp.copyFile(from, to, C.COPYFILE_EXCL);
     }
   }

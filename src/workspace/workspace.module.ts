@@ -2,5 +2,8 @@ import { Module } from '@nestjs/common';
 import { WorkspaceReader } from './workspace.reader';
 import { WorkspaceWriter } from './workspace.writer';
 
-@Module({ providers: [WorkspaceReader, WorkspaceWriter], exports: [WorkspaceReader, WorkspaceWriter] })
+@Module({
+  providers: [WorkspaceReader, WorkspaceWriter],
+  exports: [WorkspaceReader, WorkspaceWriter],
+})
 export class WorkspaceModule {}

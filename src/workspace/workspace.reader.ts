@@ -33,9 +33,14 @@ export class WorkspaceReader {
   }
 
   async catalogue(): Promise<Catalogue> {
-    const [records, idx, legacy] = await Promise.all([this.scan(), this.readIndex(), this.readLegacy()]);
+    const [records, idx, legacy] = await Promise.all([
+      this.scan(),
+      this.readIndex(),
+      this.readLegacy(),
+    ]);
     const indexCreatedAt = new Map<string, string>();
-    for (const e of idx.index.sessions) if (typeof e.createdAt === 'string') indexCreatedAt.set(e.sessionId, e.createdAt);
+    for (const e of idx.index.sessions)
+      if (typeof e.createdAt === 'string') indexCreatedAt.set(e.sessionId, e.createdAt);
     return { records, indexCreatedAt, indexUnreadable: idx.unreadable, legacy };
   }
 
@@ -55,7 +60,14 @@ export class WorkspaceReader {
       return undefined; // a session directory holds .session (§5.1)
     }
     const warnings: string[] = [];
-    const rec: SessionRecord = { id, dir, session: null, warnings, dirMtimeMs: st.mtimeMs, unitIds: [] };
+    const rec: SessionRecord = {
+      id,
+      dir,
+      session: null,
+      warnings,
+      dirMtimeMs: st.mtimeMs,
+      unitIds: [],
+    };
     const [s, m, c, units] = await Promise.all([
       this.read(path.join(dir, '.session'), CAPS.session),
       this.read(path.join(dir, 'metadata.json'), CAPS.metadata),
@@ -78,7 +90,8 @@ export class WorkspaceReader {
     }
     // A10: stop and restore leave such a metadata.json untouched; a reader sees why (a missing one is no problem)
     if (m.ok) rec.metadata = jsonObject(m.text) as SessionMetadata | undefined;
-    if ((m.ok && !rec.metadata) || (!m.ok && m.reason !== 'missing')) addOnce(warnings, 'METADATA_UNREADABLE');
+    if ((m.ok && !rec.metadata) || (!m.ok && m.reason !== 'missing'))
+      addOnce(warnings, 'METADATA_UNREADABLE');
     if (c.ok) {
       rec.config = jsonObject(c.text);
       if (!rec.config) warnings.push('CONFIG_UNREADABLE');
@@ -103,8 +116,10 @@ export class WorkspaceReader {
   /** The index through the same (inode, size, mtime) cache, parsed once per content. */
   private async readIndex(): Promise<IndexRead> {
     const r = await this.read(path.join(this.sessionsDir, '.sessions.index'), CAPS.index);
-    if (!r.ok) return { index: { version: '1.0', sessions: [] }, unreadable: r.reason !== 'missing' };
-    if (this.lastIndex?.text !== r.text) this.lastIndex = { text: r.text, parsed: parseIndex(r.text) };
+    if (!r.ok)
+      return { index: { version: '1.0', sessions: [] }, unreadable: r.reason !== 'missing' };
+    if (this.lastIndex?.text !== r.text)
+      this.lastIndex = { text: r.text, parsed: parseIndex(r.text) };
     return this.lastIndex.parsed;
   }
 
@@ -113,7 +128,13 @@ export class WorkspaceReader {
     if (!r.ok) return undefined;
     const v = parseKeyValue(r.text).values;
     if (!v.SESSION_NAME) return undefined;
-    return { tmuxName: v.SESSION_NAME, startedAt: v.STARTED_AT, projectDir: v.PROJECT_DIR, unitDir: v.UNIT_DIR, workflowsDir: v.WORKFLOWS_DIR };
+    return {
+      tmuxName: v.SESSION_NAME,
+      startedAt: v.STARTED_AT,
+      projectDir: v.PROJECT_DIR,
+      unitDir: v.UNIT_DIR,
+      workflowsDir: v.WORKFLOWS_DIR,
+    };
   }
 
   private async read(file: string, cap: number): Promise<SafeRead> {
@@ -140,7 +161,9 @@ function addOnce(list: string[], w: string): void {
 function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

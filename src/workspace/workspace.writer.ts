@@ -35,14 +35,19 @@ export class WorkspaceWriter {
   /** Root exists, is a writable directory, and is a safe shell word (§6.3). */
   async checkWritable(): Promise<void> {
     const root = this.cfg.workspaceRoot;
-    if (!SAFE_WORD.test(root)) throw new WorkspaceError('unsafe_path', 'Workspace path holds characters shell tools cannot source');
+    if (!SAFE_WORD.test(root))
+      throw new WorkspaceError(
+        'unsafe_path',
+        'Workspace path holds characters shell tools cannot source',
+      );
     try {
       const st = await fsp.stat(root);
       if (!st.isDirectory()) throw new Error('not a directory');
       await fsp.access(root, C.W_OK);
       await fsp.mkdir(this.reader.sessionsDir, { recursive: true, mode: 0o755 });
       await fsp.access(this.reader.sessionsDir, C.W_OK);
-      if ((await fsp.realpath(this.reader.sessionsDir)) !== this.reader.sessionsDir) throw new Error('sessions/ is a link');
+      if ((await fsp.realpath(this.reader.sessionsDir)) !== this.reader.sessionsDir)
+        throw new Error('sessions/ is a link');
     } catch (e) {
       if (e instanceof WorkspaceError) throw e;
       throw new WorkspaceError('not_writable', 'Workspace root is missing or not writable');
@@ -60,8 +65,18 @@ export class WorkspaceWriter {
       this.logger.warn(`session directory of ${s.id} not written: ${String(e)}`);
       throw new WorkspaceError('not_writable', 'Session directory could not be written'); // a 503, not a 500 (R14)
     });
-    const entry: IndexEntry = { sessionId: s.id, tmuxSession: meta.sessionName, status: 'active', createdAt: meta.startedAt, workingDir: dir };
-    await updateIndex(this.reader.sessionsDir, (idx) => void idx.sessions.push(entry), () => this.rebuildEntries());
+    const entry: IndexEntry = {
+      sessionId: s.id,
+      tmuxSession: meta.sessionName,
+      status: 'active',
+      createdAt: meta.startedAt,
+      workingDir: dir,
+    };
+    await updateIndex(
+      this.reader.sessionsDir,
+      (idx) => void idx.sessions.push(entry),
+      () => this.rebuildEntries(),
+    );
   }
 
   private async writeNewDir(s: NewSession, dir: string) {
@@ -76,12 +91,30 @@ export class WorkspaceWriter {
       await copyTemplates(this.cfg.workspaceRoot, d.fdPath, s.agents);
       await d.create('config.json', `${JSON.stringify(s.config, null, 2)}\n`, 0o600);
       const created = isoSeconds(s.createdAt);
-      const m = { sessionId: s.id, sessionName: `mas-${s.id.slice(0, 8)}`, workingDir: dir, startedAt: created, status: 'active', createdBy: 'mas-api', agents: s.agents, ...(s.requestKeyHash ? { requestKeyHash: s.requestKeyHash } : {}) };
+      const m = {
+        sessionId: s.id,
+        sessionName: `mas-${s.id.slice(0, 8)}`,
+        workingDir: dir,
+        startedAt: created,
+        status: 'active',
+        createdBy: 'mas-api',
+        agents: s.agents,
+        ...(s.requestKeyHash ? { requestKeyHash: s.requestKeyHash } : {}),
+      };
       await d.create('metadata.json', `${JSON.stringify(m, null, 2)}\n`, 0o644);
-      await d.create('.session', serializeSession({
-        SESSION_ID: s.id, TMUX_SESSION: m.sessionName, STATUS: 'active', CREATED_AT: created,
-        UNIT_DIR: path.join(dir, 'unit'), WORKFLOWS_DIR: path.join(dir, 'workflows'), SESSION_DIR: dir,
-      }), 0o644);
+      await d.create(
+        '.session',
+        serializeSession({
+          SESSION_ID: s.id,
+          TMUX_SESSION: m.sessionName,
+          STATUS: 'active',
+          CREATED_AT: created,
+          UNIT_DIR: path.join(dir, 'unit'),
+          WORKFLOWS_DIR: path.join(dir, 'workflows'),
+          SESSION_DIR: dir,
+        }),
+        0o644,
+      );
       return m;
     });
   }
@@ -93,19 +126,29 @@ export class WorkspaceWriter {
    * time. Only the create of this very id could have added the entry, and it has finished by now.
    */
   async remove(id: string): Promise<void> {
-    const has = (await readIndex(this.reader.sessionsDir)).index.sessions.some((e) => e.sessionId === id);
-    if (has) await updateIndex(this.reader.sessionsDir, (idx) => void (idx.sessions = idx.sessions.filter((e) => e.sessionId !== id))).catch((e) => this.logger.error(`rollback: index entry of ${id} not removed: ${String(e)}`));
+    const has = (await readIndex(this.reader.sessionsDir)).index.sessions.some(
+      (e) => e.sessionId === id,
+    );
+    if (has)
+      await updateIndex(
+        this.reader.sessionsDir,
+        (idx) => void (idx.sessions = idx.sessions.filter((e) => e.sessionId !== id)),
+      ).catch((e) => this.logger.error(`rollback: index entry of ${id} not removed: ${String(e)}`));
     await fsp.rm(this.reader.sessionDir(id), { recursive: true, force: true });
   }
 
   /** Sets the index status; returns the previous value (restore puts it back on failure). */
   async setIndexStatus(id: string, status: string): Promise<string | undefined> {
     let previous: string | undefined;
-    await updateIndex(this.reader.sessionsDir, (idx) => {
-      const e = idx.sessions.find((x) => x.sessionId === id);
-      previous = e?.status;
-      if (e) e.status = status;
-    }, () => this.rebuildEntries());
+    await updateIndex(
+      this.reader.sessionsDir,
+      (idx) => {
+        const e = idx.sessions.find((x) => x.sessionId === id);
+        previous = e?.status;
+        if (e) e.status = status;
+      },
+      () => this.rebuildEntries(),
+    );
     return previous;
   }
 
@@ -116,14 +159,24 @@ export class WorkspaceWriter {
    * no longer the real one (a symlink swapped in) gets no write at all (`METADATA_UPDATE_FAILED`). The
    * index is updated in every case. Signature unchanged: restore's answer can carry the same warnings.
    */
-  async writeStatus(id: string, status: 'active' | 'stopped', stamp: 'stoppedAt' | 'restoredAt'): Promise<string[]> {
+  async writeStatus(
+    id: string,
+    status: 'active' | 'stopped',
+    stamp: 'stoppedAt' | 'restoredAt',
+  ): Promise<string[]> {
     const warnings = new Set<string>();
     try {
       await withCheckedDir(this.reader.sessionDir(id), async (d) => {
         const s = await readSafe(d.at('.session'), CAPS.session);
         await this.applyUpdate(d, id, '.session', nextSession(s, id, status), warnings);
         const m = await readSafe(d.at('metadata.json'), CAPS.metadata);
-        await this.applyUpdate(d, id, 'metadata.json', nextMetadata(m, status, stamp, isoSeconds()), warnings);
+        await this.applyUpdate(
+          d,
+          id,
+          'metadata.json',
+          nextMetadata(m, status, stamp, isoSeconds()),
+          warnings,
+        );
       });
     } catch (e) {
       this.logger.warn(`metadata of ${id} not updated: ${String(e)}`);
@@ -138,7 +191,13 @@ export class WorkspaceWriter {
     return [...warnings];
   }
 
-  private async applyUpdate(d: CheckedDir, id: string, name: string, u: StatusUpdate, warnings: Set<string>): Promise<void> {
+  private async applyUpdate(
+    d: CheckedDir,
+    id: string,
+    name: string,
+    u: StatusUpdate,
+    warnings: Set<string>,
+  ): Promise<void> {
     if ('warning' in u) {
       this.logger.warn(`${name} of ${id} left untouched: ${u.why}`);
       warnings.add(u.warning);
@@ -154,6 +213,12 @@ export class WorkspaceWriter {
 
   private async rebuildEntries(): Promise<IndexEntry[]> {
     const cat = await this.reader.catalogue();
-    return cat.records.map((r) => ({ sessionId: r.id, tmuxSession: `mas-${r.id.slice(0, 8)}`, status: r.session?.STATUS ?? 'active', createdAt: r.session?.CREATED_AT ?? isoSeconds(new Date(r.dirMtimeMs)), workingDir: r.dir }));
+    return cat.records.map((r) => ({
+      sessionId: r.id,
+      tmuxSession: `mas-${r.id.slice(0, 8)}`,
+      status: r.session?.STATUS ?? 'active',
+      createdAt: r.session?.CREATED_AT ?? isoSeconds(new Date(r.dirMtimeMs)),
+      workingDir: r.dir,
+    }));
   }
 }

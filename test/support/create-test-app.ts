@@ -23,29 +23,46 @@ export interface TestApp {
 }
 
 /** The production wiring (configureApp) against a private tmux server and a temp workspace. */
-export async function createTestApp(server: TmuxTestServer | undefined, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  server: TmuxTestServer | undefined,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const workspace = env.MAS_WORKSPACE_ROOT ?? realpathSync(mkdtempSync('/tmp/mw-'));
-  const cfg = parseEnv(scrubbedEnv({
-    MAS_WORKSPACE_ROOT: workspace,
-    MAS_AGENT_COMMAND: FAKE_AGENT,
-    MAS_AGENT_LAUNCH_CHECK_MS: '300',
-    MAS_PROMPT_DELAY_MS: '500',
-    MAS_SUBMIT_DELAY_MS: '50',
-    MAS_STOP_GRACE_MS: '1000',
-    // suites make many requests from one client; the rate-limit spec sets its own small budgets
-    MAS_RATE_LIMIT_RUNS: '10000', MAS_RATE_LIMIT_MESSAGE: '10000', MAS_RATE_LIMIT_LIFECYCLE: '10000', MAS_RATE_LIMIT_OTHER: '100000',
-    ...(server ? { MAS_TMUX_SOCKET: server.socket, MAS_TMUX_CONFIG: server.config } : {}),
-    ...env,
-  }));
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(cfg)] }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bodyParser: false, logger: ['error'] });
+  const cfg = parseEnv(
+    scrubbedEnv({
+      MAS_WORKSPACE_ROOT: workspace,
+      MAS_AGENT_COMMAND: FAKE_AGENT,
+      MAS_AGENT_LAUNCH_CHECK_MS: '300',
+      MAS_PROMPT_DELAY_MS: '500',
+      MAS_SUBMIT_DELAY_MS: '50',
+      MAS_STOP_GRACE_MS: '1000',
+      // suites make many requests from one client; the rate-limit spec sets its own small budgets
+      MAS_RATE_LIMIT_RUNS: '10000',
+      MAS_RATE_LIMIT_MESSAGE: '10000',
+      MAS_RATE_LIMIT_LIFECYCLE: '10000',
+      MAS_RATE_LIMIT_OTHER: '100000',
+      ...(server ? { MAS_TMUX_SOCKET: server.socket, MAS_TMUX_CONFIG: server.config } : {}),
+      ...env,
+    }),
+  );
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register(cfg)],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
+    bodyParser: false,
+    logger: ['error'],
+  });
   configureApp(app, cfg);
   await app.init();
   // Listening once, here: given a server that is not listening, supertest listens and closes it per
   // request, so concurrent requests from one test closed each other's port (ECONNRESET in CI).
   await app.listen(0, '127.0.0.1');
   return {
-    app, cfg, http: app.getHttpServer(), gateway: app.get(TmuxGateway), workspace,
+    app,
+    cfg,
+    http: app.getHttpServer(),
+    gateway: app.get(TmuxGateway),
+    workspace,
     close: async () => {
       await app.close();
       if (!env.MAS_WORKSPACE_ROOT) rmSync(workspace, { recursive: true, force: true });

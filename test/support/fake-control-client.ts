@@ -14,12 +14,31 @@ export class FakeControlClient implements ControlProcess {
   private exits: (() => void)[] = [];
   private n = 100;
   onLine?: (line: string) => void;
-  stdin = { write: (s: string) => { this.lines.push(s.trimEnd()); this.onLine?.(s.trimEnd()); }, end: () => (this.ended = true) };
+  stdin = {
+    write: (s: string) => {
+      this.lines.push(s.trimEnd());
+      this.onLine?.(s.trimEnd());
+    },
+    end: () => (this.ended = true),
+  };
   stdout = { on: (_: 'data', fn: (s: string) => void) => (this.out = fn) };
-  onExit(fn: () => void) { this.exits.push(fn); }
-  signal(sig: NodeJS.Signals) { this.signals.push(sig); }
-  emit(s: string) { this.out!(s); }
-  ack() { this.emit('%begin 1 1 0\n%end 1 1 0\n'); }
-  reply(ok = true, body = '') { const n = this.n++; this.emit(`%begin 1 ${n} 1\n${body}${ok ? '%end' : '%error'} 1 ${n} 1\n`); }
-  exit() { for (const fn of this.exits.splice(0)) fn(); }
+  onExit(fn: () => void) {
+    this.exits.push(fn);
+  }
+  signal(sig: NodeJS.Signals) {
+    this.signals.push(sig);
+  }
+  emit(s: string) {
+    this.out!(s);
+  }
+  ack() {
+    this.emit('%begin 1 1 0\n%end 1 1 0\n');
+  }
+  reply(ok = true, body = '') {
+    const n = this.n++;
+    this.emit(`%begin 1 ${n} 1\n${body}${ok ? '%end' : '%error'} 1 ${n} 1\n`);
+  }
+  exit() {
+    for (const fn of this.exits.splice(0)) fn();
+  }
 }

@@ -8,10 +8,16 @@ import { connect, type Socket } from 'node:net';
 export function idleConnection(port: number, path = '/health', timeoutMs = 3000): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
-    const timer = setTimeout(() => { s.destroy(); reject(new Error('no answer')); }, timeoutMs);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('no answer'));
+    }, timeoutMs);
     let got = '';
     s.on('error', () => undefined);
-    s.once('close', () => { clearTimeout(timer); reject(new Error('closed')); });
+    s.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('closed'));
+    });
     s.on('data', (b) => {
       got += b.toString();
       if (got.includes('\r\n\r\n')) {
@@ -28,7 +34,9 @@ export function idleConnection(port: number, path = '/health', timeoutMs = 3000)
 export async function holdConnections(port: number, n: number): Promise<Socket[]> {
   const held: Socket[] = [];
   while (held.length < n) {
-    const batch = await Promise.allSettled(Array.from({ length: Math.min(10, n - held.length) }, () => idleConnection(port)));
+    const batch = await Promise.allSettled(
+      Array.from({ length: Math.min(10, n - held.length) }, () => idleConnection(port)),
+    );
     for (const b of batch) if (b.status === 'fulfilled') held.push(b.value);
     if (batch.some((b) => b.status === 'rejected')) break;
   }
@@ -36,20 +44,45 @@ export async function holdConnections(port: number, n: number): Promise<Socket[]
 }
 
 /** One request on its own connection; status and parsed JSON body (null when the connection failed). */
-export function getJson(port: number, path: string, timeoutMs = 15_000): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> } | null> {
+export function getJson(
+  port: number,
+  path: string,
+  timeoutMs = 15_000,
+): Promise<{
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, unknown>;
+} | null> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { Connection: 'close' }, timeout: timeoutMs }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try { body = JSON.parse(data); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-      });
-      res.on('error', () => resolve(null));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent: false,
+        headers: { Connection: 'close' },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(data);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+        });
+        res.on('error', () => resolve(null));
+      },
+    );
     req.on('error', () => resolve(null));
-    req.on('timeout', () => { req.destroy(); resolve(null); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(null);
+    });
     req.end();
   });
 }

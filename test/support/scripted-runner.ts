@@ -13,7 +13,15 @@ export class ScriptedRunner implements TmuxRunner {
   async run(args: string[], opts?: RunOptions): Promise<RunResult> {
     this.calls.push(args);
     this.inputs.push(opts?.input);
-    return { exitCode: 0, stdout: '', stderr: '', timedOut: false, overflow: false, durationMs: 1, ...this.reply(args, this.calls.length) };
+    return {
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+      timedOut: false,
+      overflow: false,
+      durationMs: 1,
+      ...this.reply(args, this.calls.length),
+    };
   }
 
   killAll(): void {}

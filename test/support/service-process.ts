@@ -37,7 +37,10 @@ function freePort(): Promise<number> {
  * `prlimit`). Transpile-only: type checking is the typecheck script's job, and it would triple the
  * start-up time on a busy machine. Resolves once `/health` answers.
  */
-export async function startService(env: Record<string, string>, opts: { nofile?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string>,
+  opts: { nofile?: number } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const node = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts'];
   const argv = opts.nofile ? ['prlimit', `--nofile=${opts.nofile}:${opts.nofile}`, ...node] : node;
@@ -49,16 +52,25 @@ export async function startService(env: Record<string, string>, opts: { nofile?:
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (gone) throw new Error(`service exited at start-up:\n${out}`);
-    return (await fetch(`${url}/health`)).ok;
-  }, 60_000, 200);
+  await waitFor(
+    async () => {
+      if (gone) throw new Error(`service exited at start-up:\n${out}`);
+      return (await fetch(`${url}/health`)).ok;
+    },
+    60_000,
+    200,
+  );
   return {
-    proc, port, url, exited,
+    proc,
+    port,
+    url,
+    exited,
     output: () => out,
     alive: () => !gone,
     stop: async () => {

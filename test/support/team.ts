@@ -4,7 +4,21 @@ import { TmuxTestServer } from './tmux-server';
 import { waitFor } from './wait-for';
 
 /** The standard team of contract §1 (00, 10-13, 20-23, 30-33), in roster order. */
-export const STANDARD_IDS = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];
+export const STANDARD_IDS = [
+  '00',
+  '10',
+  '11',
+  '12',
+  '13',
+  '20',
+  '21',
+  '22',
+  '23',
+  '30',
+  '31',
+  '32',
+  '33',
+];
 
 /** A RunsRequest agent whose prompt is `<prefix> <id>`, so a spec can tell the prompts apart. */
 export const teamAgent = (id: string, prefix = 'hello') => ({ id, prompt: `${prefix} ${id}` });
@@ -14,7 +28,11 @@ export function standardTeam(prefix = 'hello') {
   return {
     agents: {
       metaManager: teamAgent('00', prefix),
-      units: [1, 2, 3].map((u) => ({ unitId: u, manager: teamAgent(`${u}0`, prefix), workers: [1, 2, 3].map((x) => teamAgent(`${u}${x}`, prefix)) })),
+      units: [1, 2, 3].map((u) => ({
+        unitId: u,
+        manager: teamAgent(`${u}0`, prefix),
+        workers: [1, 2, 3].map((x) => teamAgent(`${u}${x}`, prefix)),
+      })),
     },
   };
 }
@@ -32,8 +50,23 @@ export interface ReadyTeam {
  */
 export async function startReadyTeam(): Promise<ReadyTeam> {
   const server = TmuxTestServer.create();
-  const t = await createTestApp(server, { MAS_PROMPT_DELAY_MS: '300', MAS_AGENT_LAUNCH_CHECK_MS: '200' });
+  const t = await createTestApp(server, {
+    MAS_PROMPT_DELAY_MS: '300',
+    MAS_AGENT_LAUNCH_CHECK_MS: '200',
+  });
   const session = (await request(t.http).post('/runs').send(standardTeam()).expect(201)).body;
-  await waitFor(async () => (await request(t.http).get(`/sessions/${session.sessionId}`)).body.startup?.state === 'ready', 15000);
-  return { server, t, session, close: async () => { await t.close(); await server.stop(); } };
+  await waitFor(
+    async () =>
+      (await request(t.http).get(`/sessions/${session.sessionId}`)).body.startup?.state === 'ready',
+    15000,
+  );
+  return {
+    server,
+    t,
+    session,
+    close: async () => {
+      await t.close();
+      await server.stop();
+    },
+  };
 }

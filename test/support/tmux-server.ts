@@ -10,7 +10,12 @@ export interface TmuxResult {
 
 /** The scrubbed environment of T-02/T-03: no TMUX, no TMUX_PANE, a UTF-8 locale. */
 export function scrubbedEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color' };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    LC_ALL: 'C.UTF-8',
+    TERM: 'xterm-256color',
+  };
   return { ...env, ...extra };
 }
 
@@ -34,9 +39,14 @@ export class TmuxTestServer {
 
   tmux(...args: string[]): Promise<TmuxResult> {
     return new Promise((resolve) => {
-      execFile('tmux', ['-u', '-S', this.socket, '-f', this.config, ...args], { env: scrubbedEnv() }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        'tmux',
+        ['-u', '-S', this.socket, '-f', this.config, ...args],
+        { env: scrubbedEnv() },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 

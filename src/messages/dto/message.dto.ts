@@ -1,17 +1,34 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class MessageRequestDto {
-  @ApiProperty({ example: 'mas-ebef3e29', description: 'Session reference: full id, short id or tmux name' }) session!: string;
-  @ApiProperty({ example: 'agent-10,workers', description: 'all | managers | workers | agent-NN | NN | windowN | N | meta|design|development|business|unit4 | unitN, comma-separated' }) target!: string;
-  @ApiProperty({ example: 'Please review the API draft.', description: 'At most 65536 UTF-8 bytes; no control characters but TAB and LF' }) message!: string;
-  @ApiPropertyOptional({ default: true, description: 'false pastes without pressing Enter' }) execute?: boolean;
+  @ApiProperty({
+    example: 'mas-ebef3e29',
+    description: 'Session reference: full id, short id or tmux name',
+  })
+  session!: string;
+  @ApiProperty({
+    example: 'agent-10,workers',
+    description:
+      'all | managers | workers | agent-NN | NN | windowN | N | meta|design|development|business|unit4 | unitN, comma-separated',
+  })
+  target!: string;
+  @ApiProperty({
+    example: 'Please review the API draft.',
+    description: 'At most 65536 UTF-8 bytes; no control characters but TAB and LF',
+  })
+  message!: string;
+  @ApiPropertyOptional({ default: true, description: 'false pastes without pressing Enter' })
+  execute?: boolean;
 }
 
 export class ReceiptDto {
   @ApiProperty({ example: '10' }) agentId!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
-  @ApiProperty({ enum: ['delivered', 'not_found', 'not_running', 'failed', 'unknown', 'not_attempted'] }) status!: string;
+  @ApiProperty({
+    enum: ['delivered', 'not_found', 'not_running', 'failed', 'unknown', 'not_attempted'],
+  })
+  status!: string;
   @ApiPropertyOptional({ example: 'no_agent_process' }) reason?: string;
 }
 

@@ -2,25 +2,44 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class AgentSpecDto {
   @ApiProperty({ pattern: '^[0-9]{2}$', example: '10' }) id!: string;
-  @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Coordinate the design unit.' }) prompt!: string;
+  @ApiProperty({ minLength: 1, maxLength: 5000, example: 'Coordinate the design unit.' })
+  prompt!: string;
 }
 
 export class UnitSpecDto {
   @ApiProperty({ minimum: 1, maximum: 4, example: 1 }) unitId!: number;
   @ApiProperty({ type: AgentSpecDto, description: 'id must be <unitId>0' }) manager!: AgentSpecDto;
-  @ApiProperty({ type: [AgentSpecDto], minItems: 1, maxItems: 5, description: 'ids among <unitId>1–<unitId>5, unique' }) workers!: AgentSpecDto[];
+  @ApiProperty({
+    type: [AgentSpecDto],
+    minItems: 1,
+    maxItems: 5,
+    description: 'ids among <unitId>1–<unitId>5, unique',
+  })
+  workers!: AgentSpecDto[];
 }
 
 export class TeamSpecDto {
-  @ApiPropertyOptional({ type: AgentSpecDto, description: 'id must be 00' }) metaManager?: AgentSpecDto;
+  @ApiPropertyOptional({ type: AgentSpecDto, description: 'id must be 00' })
+  metaManager?: AgentSpecDto;
   @ApiProperty({ type: [UnitSpecDto], minItems: 1, maxItems: 4 }) units!: UnitSpecDto[];
 }
 
 const TEAM_EXAMPLE = {
   metaManager: { id: '00', prompt: 'Coordinate the units.' },
   units: [
-    { unitId: 1, manager: { id: '10', prompt: 'Lead the design unit.' }, workers: [{ id: '11', prompt: 'Draft the UI.' }, { id: '12', prompt: 'Map the user journeys.' }] },
-    { unitId: 2, manager: { id: '20', prompt: 'Lead development.' }, workers: [{ id: '21', prompt: 'Build the front end.' }] },
+    {
+      unitId: 1,
+      manager: { id: '10', prompt: 'Lead the design unit.' },
+      workers: [
+        { id: '11', prompt: 'Draft the UI.' },
+        { id: '12', prompt: 'Map the user journeys.' },
+      ],
+    },
+    {
+      unitId: 2,
+      manager: { id: '20', prompt: 'Lead development.' },
+      workers: [{ id: '21', prompt: 'Build the front end.' }],
+    },
   ],
 };
 

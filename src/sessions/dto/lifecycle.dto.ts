@@ -6,7 +6,12 @@ const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 
 export class ConnectRequestDto {
   @ApiPropertyOptional({ description: 'Accepted, no effect', default: false }) reconnect?: boolean;
-  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,32}$', example: 'unit1', description: 'Window name, legacy alias or index' }) window?: string;
+  @ApiPropertyOptional({
+    pattern: '^[A-Za-z0-9_-]{1,32}$',
+    example: 'unit1',
+    description: 'Window name, legacy alias or index',
+  })
+  window?: string;
 }
 
 export class ConnectionDetailsDto {
@@ -47,7 +52,8 @@ export class StopResponseDto {
 
 export class RestoreRequestDto {
   @ApiPropertyOptional({ default: false }) startAgents?: boolean;
-  @ApiPropertyOptional({ default: false, description: 'Stop a live session first' }) force?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'Stop a live session first' })
+  force?: boolean;
 }
 
 export class RestoreResponseDto {
@@ -61,5 +67,10 @@ export class RestoreResponseDto {
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time' }) restoredAt!: string;
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
-  @ApiPropertyOptional({ type: [String], example: ['METADATA_UNREADABLE'], description: 'Files left untouched because they could not be read first (A10)' }) warnings?: string[];
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['METADATA_UNREADABLE'],
+    description: 'Files left untouched because they could not be read first (A10)',
+  })
+  warnings?: string[];
 }

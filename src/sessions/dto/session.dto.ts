@@ -7,11 +7,13 @@ export class SessionInfoDto {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'ebef3e29' }) shortId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ enum: ['active', 'inactive', 'terminated', 'restoring'], example: 'inactive' }) status!: string;
+  @ApiProperty({ enum: ['active', 'inactive', 'terminated', 'restoring'], example: 'inactive' })
+  status!: string;
   @ApiProperty({ enum: ['workspace', 'tmux', 'legacy'], example: 'workspace' }) source!: string;
   @ApiProperty({ example: WS }) workingDir!: string;
   @ApiProperty({ format: 'date-time', example: '2026-11-25T19:59:35.000Z' }) startedAt!: string;
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-25T20:03:10.000Z' }) lastActivity?: string;
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-11-25T20:03:10.000Z' })
+  lastActivity?: string;
   @ApiProperty({ example: 4, description: 'Roster agents running now' }) agentCount!: number;
   @ApiProperty({ example: 5, description: 'Roster size' }) agentsTotal!: number;
   @ApiProperty({ example: 0 }) attachedClients!: number;
@@ -26,7 +28,8 @@ export class SessionListDto {
   @ApiProperty({ example: 50 }) limit!: number;
   @ApiProperty({ example: 0 }) offset!: number;
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
-  @ApiPropertyOptional({ description: 'Served from an older snapshot while tmux is unavailable' }) stale?: boolean;
+  @ApiPropertyOptional({ description: 'Served from an older snapshot while tmux is unavailable' })
+  stale?: boolean;
   @ApiPropertyOptional() staleAgeMs?: number;
 }
 
@@ -36,7 +39,21 @@ export class AgentStatusDto {
   @ApiProperty({ enum: ['meta', 'manager', 'worker'] }) role!: string;
   @ApiProperty({ minimum: 0, maximum: 4, example: 1 }) unitId!: number;
   @ApiProperty({ enum: ['running', 'stopped', 'error'] }) status!: string;
-  @ApiProperty({ example: 'agent_process', enum: ['session_terminated', 'pane_missing', 'exited', 'exit_unknown', 'exit_status', 'killed', 'agent_process', 'no_agent_process', 'unsafe_dir'] }) reason!: string;
+  @ApiProperty({
+    example: 'agent_process',
+    enum: [
+      'session_terminated',
+      'pane_missing',
+      'exited',
+      'exit_unknown',
+      'exit_status',
+      'killed',
+      'agent_process',
+      'no_agent_process',
+      'unsafe_dir',
+    ],
+  })
+  reason!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 2 }) windowIndex!: number | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
@@ -71,7 +88,8 @@ export class SessionDetailDto extends SessionInfoDto {
   @ApiProperty({ example: `${WS}/workflows` }) workflowsDir!: string;
   @ApiProperty({ type: [AgentStatusDto] }) agents!: AgentStatusDto[];
   @ApiProperty({ type: [WindowInfoDto] }) windows!: WindowInfoDto[];
-  @ApiPropertyOptional({ type: Object, description: 'The agents object of the creating request' }) config?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: Object, description: 'The agents object of the creating request' })
+  config?: Record<string, unknown>;
   @ApiPropertyOptional({ type: StartupDto }) startup?: StartupDto;
   @ApiPropertyOptional({ type: [String], example: ['METADATA_UNREADABLE'] }) warnings?: string[];
 }
