@@ -1,11 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import { recordRoutes } from './common/route-catalogue';
 import { registerRequestHooks } from './common/request-hooks';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
 import { tuneServer } from './http-adapter';
 import { createOpenApiDocument } from './openapi';
+
+const DOCS_PATH = 'api-docs';
 
 /**
  * Everything main.ts, the e2e tests and the OpenAPI script share, so none of them drifts:
@@ -14,10 +17,11 @@ import { createOpenApiDocument } from './openapi';
  */
 export function configureApp(app: INestApplication, cfg: MasConfig): INestApplication {
   const f = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  recordRoutes(f, DOCS_PATH); // before any route exists, the docs' included
   tuneServer(f.server, cfg);
   registerRequestHooks(f, cfg);
   app.useGlobalFilters(new DomainExceptionFilter());
   const doc = createOpenApiDocument(app);
-  SwaggerModule.setup('api-docs', app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  SwaggerModule.setup(DOCS_PATH, app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   return app;
 }

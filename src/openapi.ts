@@ -1,6 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { RoutePolicy } from './common/route-policy';
+import { errorResponse } from './errors/error-response.dto';
 import { API_VERSION } from './root.controller';
+
+type Operation = {
+  operationId?: string;
+  security?: unknown;
+  responses: Record<string, { description?: string }>;
+} & { [K in keyof RoutePolicy as `x-mas-${K}`]?: RoutePolicy[K] };
 
 /** The OpenAPI document from the decorators; sorted so served and committed copies are identical. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -28,23 +36,39 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .sort(([a], [b]) => a.localeCompare(b)),
   );
   for (const item of Object.values(paths)) {
-    for (const op of Object.values(item) as {
-      operationId?: string;
-      responses?: Record<string, { description?: string }>;
-    }[]) {
+    for (const [method, op] of Object.entries(item) as [string, Operation][]) {
       if (op.operationId) op.operationId = op.operationId.replace(/\[\d+\]$/, ''); // one path per route after the alias filter
       for (const [code, r] of Object.entries(op.responses ?? {}))
         if (r.description === '') r.description = code.startsWith('2') ? 'Success' : 'Error';
+      applyPolicy(method, op);
     }
   }
   doc.paths = paths;
   // The token is optional (contract §2.3): without MAS_API_TOKEN every route is open.
   doc.security = [{}, { bearer: [] }];
-  for (const p of ['/', '/health', '/health/ready'])
-    for (const op of Object.values(paths[p] ?? {}) as { security?: unknown }[]) op.security = [{}];
   if (doc.components?.schemas)
     doc.components.schemas = Object.fromEntries(
       Object.entries(doc.components.schemas).sort(([a], [b]) => a.localeCompare(b)),
     );
   return doc;
+}
+
+/**
+ * The answers every route can give by its declared policy and method, so no route can forget
+ * them (§3.2: "401, 403, 413, 415 and 429 can arise on any route they apply to"): 403 and 408
+ * everywhere, 401 unless public, 429 unless exempt, and 400 (INVALID_JSON), 413 and 415 on POST.
+ */
+function applyPolicy(method: string, op: Operation): void {
+  const isPublic = op['x-mas-public'] === true;
+  const exempt = op['x-mas-budget'] === 'exempt';
+  delete op['x-mas-public'];
+  delete op['x-mas-budget'];
+  delete op['x-mas-headBudget'];
+  if (isPublic) op.security = [{}];
+  const common = [403, 408, ...(isPublic ? [] : [401]), ...(exempt ? [] : [429])];
+  if (method === 'post') common.push(400, 413, 415);
+  for (const status of common) op.responses[status] ??= errorResponse(status);
+  op.responses = Object.fromEntries(
+    Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }

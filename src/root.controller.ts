@@ -1,56 +1,39 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { endpointsOf } from './common/route-catalogue';
+import { Public, RateBudget } from './common/route-policy';
 import { ApiErrors } from './errors/error-response.dto';
+import { ServiceInfo } from './service-info.dto';
+import { StatusResponse } from './sessions/dto/status.dto';
 import { StatusService } from './sessions/status.service';
 
 export const API_VERSION = '2.1.0';
 
-/** Every route of contract §2.1, as GET / lists them. */
-export const ENDPOINTS = [
-  'HEAD /',
-  'GET /',
-  'GET /health',
-  'GET /health/ready',
-  'GET /openapi.json',
-  'GET /api-docs',
-  'GET /sessions',
-  'GET /sessions/:sessionId',
-  'GET /sessions/:sessionId/agents',
-  'POST /sessions/:sessionId/connect',
-  'POST /sessions/:sessionId/stop',
-  'POST /sessions/:sessionId/restore',
-  'POST /runs',
-  'POST /message',
-  'GET /status',
-];
-
 @ApiTags('Service')
 @Controller()
 export class RootController {
-  constructor(private readonly statusService: StatusService) {}
+  constructor(
+    private readonly statusService: StatusService,
+    private readonly adapter: HttpAdapterHost,
+  ) {}
 
   @Get()
   @ApiOperation({
     summary: 'Service identity and route list; HEAD is the web UI connectivity probe',
   })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        name: 'MAS API Server',
-        version: API_VERSION,
-        status: 'running',
-        timestamp: '2026-11-25T20:00:00.000Z',
-        endpoints: ENDPOINTS,
-      },
-    },
-  })
-  getRoot() {
+  @ApiOkResponse({ type: ServiceInfo })
+  @Public()
+  @RateBudget('other', { head: 'exempt' })
+  getRoot(): ServiceInfo {
+    const f = this.adapter.httpAdapter.getInstance<FastifyInstance>();
     return {
       name: 'MAS API Server',
       version: API_VERSION,
       status: 'running',
       timestamp: new Date().toISOString(),
-      endpoints: ENDPOINTS,
+      endpoints: endpointsOf(f),
     };
   }
 
@@ -58,21 +41,9 @@ export class RootController {
   @ApiTags('Status')
   @ApiOperation({ summary: 'Legacy summary of one session: running, partial or stopped' })
   @ApiQuery({ name: 'sessionId', required: false, description: 'Full id, short id or tmux name' })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        status: 'partial',
-        session: 'mas-ebef3e29',
-        sessionId: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3',
-        sessionStatus: 'inactive',
-        agents: [{ id: '10', status: 'running', window: 'unit1', pane: 0 }],
-        httpServer: { running: true, pid: 48211, port: 8765 },
-        timestamp: '2026-11-25T20:08:00.000Z',
-      },
-    },
-  })
+  @ApiOkResponse({ type: StatusResponse })
   @ApiErrors(400, 404, 409, 503, 504)
-  getStatus(@Query() query: Record<string, unknown>) {
+  getStatus(@Query() query: Record<string, unknown>): Promise<StatusResponse> {
     return this.statusService.status(query);
   }
 }

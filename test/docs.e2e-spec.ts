@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import request from 'supertest';
 import { renderPostman, COLLECTION } from '../scripts/postman';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
@@ -59,6 +60,35 @@ describe('smoke script, documentation examples and generated artefacts (e2e)', (
     expect(r.out).toContain('startup: ready');
     expect(r.code).toBe(0);
   }, 60_000);
+
+  it('the OpenAPI document: every route lists the errors of its policy; public routes need no token', async () => {
+    const doc = (await request(t.http).get('/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: object; security?: unknown[] }>>;
+    };
+    const isPublic = (p: string) => ['/', '/health', '/health/ready'].includes(p);
+    const exempt = (p: string) => p === '/health' || p === '/health/ready';
+    for (const [p, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const codes = Object.keys(op.responses);
+        const want = ['403', '408'];
+        if (!isPublic(p)) want.push('401');
+        if (!exempt(p)) want.push('429');
+        if (method === 'post') want.push('400', '413', '415');
+        expect({
+          route: `${method} ${p}`,
+          missing: want.filter((c) => !codes.includes(c)),
+        }).toEqual({
+          route: `${method} ${p}`,
+          missing: [],
+        });
+        expect({ route: `${method} ${p}`, has401: codes.includes('401') }).toEqual({
+          route: `${method} ${p}`,
+          has401: !isPublic(p),
+        });
+        expect(op.security).toEqual(isPublic(p) ? [{}] : undefined);
+      }
+    }
+  });
 
   it('the committed Postman collection is generated from openapi.yaml', () => {
     expect(readFileSync(COLLECTION, 'utf8')).toBe(renderPostman());

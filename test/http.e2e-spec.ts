@@ -23,7 +23,26 @@ describe('transport, errors and OpenAPI (e2e)', () => {
   it('GET / lists every route; HEAD / answers without a body', async () => {
     const res = await request(t.http).get('/').expect(200);
     expect(res.body).toMatchObject({ name: 'MAS API Server', version: '2.1.0', status: 'running' });
-    expect(res.body.endpoints).toContain('POST /sessions/:sessionId/connect');
+    // derived from the router: every route of §2.1, once, without the /session aliases or docs assets
+    expect([...res.body.endpoints].sort()).toEqual(
+      [
+        'HEAD /',
+        'GET /',
+        'GET /health',
+        'GET /health/ready',
+        'GET /openapi.json',
+        'GET /api-docs',
+        'GET /sessions',
+        'GET /sessions/:sessionId',
+        'GET /sessions/:sessionId/agents',
+        'POST /sessions/:sessionId/connect',
+        'POST /sessions/:sessionId/stop',
+        'POST /sessions/:sessionId/restore',
+        'POST /runs',
+        'POST /message',
+        'GET /status',
+      ].sort(),
+    );
     const head = await request(t.http).head('/').expect(200);
     expect(head.text).toBeUndefined();
     expect(head.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

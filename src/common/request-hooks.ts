@@ -5,22 +5,14 @@ import { isLoopback } from '../config/parse-env';
 import type { MasConfig } from '../config/mas-config';
 import { sendError } from '../errors/domain-exception.filter';
 import { type MasError, RequestRejectedError, ValidationError } from '../errors/mas-error';
-import { budgetOf, RateLimiter, routeKey } from './rate-limits';
+import { RateLimiter } from './rate-limits';
+import { budgetOf, policyOf } from './route-policy';
 import { queryKeyIssues } from './input';
 
 const logger = new Logger('HTTP');
 const digest = (s: string) => createHash('sha256').update(s).digest();
 export const pathOf = (url: string) => url.split('?', 1)[0];
 
-/** Routes open without the token (§2.3), by matched template, never by raw path. */
-const PUBLIC = new Set([
-  'GET /',
-  'HEAD /',
-  'GET /health',
-  'HEAD /health',
-  'GET /health/ready',
-  'HEAD /health/ready',
-]);
 const BEARER = /^bearer +(.+)$/i;
 
 /** Requests that carried the valid token, or any request when no token is configured (A8). */
@@ -101,8 +93,8 @@ function gateOf(cfg: MasConfig): Gate {
   return (req, reply, matched) => {
     standardHeaders(req, reply);
     const emptySegment = hasEmptySegment(req.url);
-    const route = matched && !emptySegment ? routeKey(req) : undefined;
-    const budget = budgetOf(req, route !== undefined);
+    const routed = matched && !emptySegment && req.routeOptions?.url !== undefined;
+    const budget = budgetOf(req, routed);
     // counted before anything can refuse it: a 400, 401 or 404 still spends the budget (A7)
     const wait = budget === 'exempt' ? 0 : limiter.hit(req.ip, budget);
     const origin = req.headers.origin;
@@ -136,7 +128,7 @@ function gateOf(cfg: MasConfig): Gate {
       return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
     const tokenOk = !tokenDigest || validToken(req.headers.authorization, tokenDigest);
     if (tokenOk) trusted.add(req.raw);
-    else if (!PUBLIC.has(route ?? ''))
+    else if (!(routed && policyOf(req)?.public))
       return refuse(
         reply,
         new RequestRejectedError('UNAUTHORIZED', 'A valid bearer token is required'),
@@ -145,7 +137,7 @@ function gateOf(cfg: MasConfig): Gate {
       return refuse(reply, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'));
     // unmatched routes stay 404s; a matched one never sees a prototype key or bracket syntax
     const issues =
-      route !== undefined && req.url.includes('?')
+      routed && req.url.includes('?')
         ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>)
         : [];
     return issues.length ? refuse(reply, new ValidationError(issues)) : true;

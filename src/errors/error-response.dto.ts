@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 
 /** The error envelope of contract §3.1; `error` is always a human sentence. */
-export class ErrorResponseDto {
+export class ErrorResponse {
   @ApiProperty({ example: 'Session not found' }) error!: string;
   @ApiProperty({ example: 'SESSION_NOT_FOUND', pattern: '^[A-Z][A-Z0-9_]*$' }) code!: string;
   @ApiPropertyOptional({ type: Object, example: { sessionId: 'ebef3e2a' } }) details?: Record<
@@ -53,6 +53,10 @@ const ERRORS: Record<number, { description: string; example: object }> = {
   404: {
     description: 'SESSION_NOT_FOUND, TARGET_NOT_FOUND or ROUTE_NOT_FOUND',
     example: e('Session not found', 'SESSION_NOT_FOUND', { sessionId: 'ebef3e2a' }),
+  },
+  408: {
+    description: 'REQUEST_TIMEOUT: the headers or body did not arrive in time (A13)',
+    example: e('The request did not arrive in time', 'REQUEST_TIMEOUT'),
   },
   409: {
     description:
@@ -101,21 +105,26 @@ const ERRORS: Record<number, { description: string; example: object }> = {
   },
 };
 
-/** Declares the error responses of a route, with an example body each, so they appear in openapi.yaml. */
+/** The documented response for one error status: the envelope's schema and a typical body. */
+export function errorResponse(status: number) {
+  return {
+    description: ERRORS[status].description,
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ErrorResponse) },
+        example: ERRORS[status].example,
+      },
+    },
+  };
+}
+
+/**
+ * Declares the errors particular to a route. Those of its policy and method (401, 403, 408, 429,
+ * and 400, 413, 415 on POST) are added from the route's declaration by src/openapi.ts.
+ */
 export function ApiErrors(...statuses: number[]) {
   return applyDecorators(
-    ApiExtraModels(ErrorResponseDto),
-    ...statuses.map((s) =>
-      ApiResponse({
-        status: s,
-        description: ERRORS[s].description,
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(ErrorResponseDto) },
-            example: ERRORS[s].example,
-          },
-        },
-      }),
-    ),
+    ApiExtraModels(ErrorResponse),
+    ...statuses.map((s) => ApiResponse({ status: s, ...errorResponse(s) })),
   );
 }

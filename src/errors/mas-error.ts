@@ -187,3 +187,11 @@ export function publicTmuxError(e: MasError): MasError {
     );
   return e;
 }
+
+/** GET /health/ready only: some check is down (§2.4). */
+export class NotReadyError extends MasError {
+  constructor(checks: Details) {
+    super('NOT_READY', 'Service is not ready', { checks });
+    this.retryAfter = 5;
+  }
+}

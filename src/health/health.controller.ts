@@ -1,14 +1,12 @@
-import { Controller, Get, Req, Res } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService } from '@nestjs/terminus';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { isTrusted } from '../common/request-hooks';
-import { ErrorResponseDto } from '../errors/error-response.dto';
+import { Public, RateBudget } from '../common/route-policy';
+import { ErrorResponse } from '../errors/error-response.dto';
+import { NotReadyError } from '../errors/mas-error';
+import { Liveness, Readiness } from './dto/health.dto';
 import { ReadinessIndicators } from './health.indicators';
 
 @ApiTags('Health')
@@ -21,27 +19,20 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: always 200, no tmux or disk access' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', timestamp: '2026-11-25T20:00:00.000Z' } } })
-  getHealth() {
+  @ApiOkResponse({ type: Liveness })
+  @Public()
+  @RateBudget('exempt')
+  getHealth(): Liveness {
     return { status: 'ok', timestamp: new Date().toISOString() };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: tmux (version, breaker), workspace, agent command' })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        status: 'ready',
-        checks: { tmux: { status: 'up', version: 'tmux 3.3a' } },
-        timestamp: '2026-11-25T20:00:00.000Z',
-      },
-    },
-  })
-  @ApiServiceUnavailableResponse({
-    type: ErrorResponseDto,
-    description: 'NOT_READY with details.checks',
-  })
-  async getReadiness(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
+  @ApiOkResponse({ type: Readiness })
+  @ApiResponse({ status: 503, description: 'NOT_READY with details.checks', type: ErrorResponse })
+  @Public()
+  @RateBudget('exempt')
+  async getReadiness(@Req() req: FastifyRequest): Promise<Readiness> {
     let checks: Record<string, unknown>;
     let ok = true;
     try {
@@ -60,16 +51,12 @@ export class HealthController {
     // A8: paths, versions and the agent command are for token holders only
     const full = isTrusted(req);
     if (ok)
-      return full
-        ? { status: 'ready', checks, timestamp: new Date().toISOString() }
-        : { status: 'ready', timestamp: new Date().toISOString() };
-    res.code(503).header('retry-after', '5');
-    return {
-      error: 'Service is not ready',
-      code: 'NOT_READY',
-      details: { checks: full ? checks : upOrDown(checks) },
-      timestamp: new Date().toISOString(),
-    };
+      return {
+        status: 'ready',
+        ...(full ? { checks } : {}),
+        timestamp: new Date().toISOString(),
+      };
+    throw new NotReadyError(full ? checks : upOrDown(checks));
   }
 }
 

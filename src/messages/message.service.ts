@@ -12,6 +12,7 @@ import {
 import { parseRef } from '../sessions/session-ref';
 import { SessionService } from '../sessions/session.service';
 import type { KnownSession } from '../sessions/snapshot';
+import type { MessageResponse } from './dto/message.dto';
 import { DeliveryService, type DeliveryTarget, type Receipt } from './delivery.service';
 import { expandTarget, parseTarget } from './message-target';
 import { normaliseText, textIssue } from './message-text';
@@ -164,7 +165,7 @@ export class MessageService {
     target: string,
     message: string,
     execute: boolean,
-  ) {
+  ): MessageResponse {
     const delivered = receipts.filter((r) => r.status === 'delivered').length;
     const details = { sessionId: k.id, receipts };
     if (receipts.some((r) => r.status === 'unknown'))

@@ -2,8 +2,9 @@ import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
+import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { MessageRequestDto, MessageResponseDto } from './dto/message.dto';
+import { MessageRequestDto, MessageResponse } from './dto/message.dto';
 import { MessageService } from './message.service';
 
 @ApiTags('Messages')
@@ -18,13 +19,14 @@ export class MessagesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Deliver text to agents, byte-exact, with one receipt per agent' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiOkResponse({ type: MessageResponseDto })
-  @ApiErrors(400, 404, 409, 413, 415, 429, 502, 503, 504)
+  @ApiOkResponse({ type: MessageResponse })
+  @ApiErrors(400, 404, 409, 413, 502, 503, 504)
+  @RateBudget('message')
   sendMessage(
     @Body() body: MessageRequestDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
-  ) {
+  ): Promise<MessageResponse> {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
     return this.idempotency.run(

@@ -2,8 +2,9 @@ import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
+import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { RunsRequestDto, RunsResponseDto } from './dto/run.dto';
+import { RunsRequestDto, RunsResponse } from './dto/run.dto';
 import { RunService } from './run.service';
 
 @ApiTags('Runs')
@@ -24,13 +25,14 @@ export class RunsController {
     required: false,
     description: 'Retries with the same key return the first result',
   })
-  @ApiCreatedResponse({ type: RunsResponseDto })
-  @ApiErrors(400, 409, 413, 415, 429, 502, 503, 504)
+  @ApiCreatedResponse({ type: RunsResponse })
+  @ApiErrors(400, 409, 502, 503, 504)
+  @RateBudget('runs')
   createRun(
     @Body() body: RunsRequestDto,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
-  ) {
+  ): Promise<RunsResponse> {
     const k = IdempotencyService.validate(key);
     const raw = body as unknown as Record<string, unknown>;
     const recover = k ? () => this.runs.findByKey(k) : undefined;

@@ -1,8 +1,10 @@
+import type { SessionStatus } from '../domain/vocabulary';
 import type { AgentView } from './agent-status';
+import type { AgentStatus, SessionDetail, SessionInfo } from './dto/session.dto';
 import type { KnownSession } from './snapshot';
 import type { SessionState } from './session-state';
 
-export type SessionStatus = 'active' | 'inactive' | 'terminated' | 'restoring';
+export type { SessionStatus };
 
 /** First match wins (contract §5.2). */
 export function statusOf(k: KnownSession, state: SessionState): SessionStatus {
@@ -16,13 +18,13 @@ export function isRestorable(k: KnownSession, status: SessionStatus): boolean {
 }
 
 /** Public agent fields only: the pane id and copy-mode flag stay inside the service. */
-export function publicAgent(a: AgentView): Omit<AgentView, 'paneId' | 'inMode'> {
+export function publicAgent(a: AgentView): AgentStatus {
   const { paneId: _p, inMode: _m, ...rest } = a;
   return rest;
 }
 
 /** SessionInfo (contract §4.3). */
-export function toSessionInfo(k: KnownSession, state: SessionState) {
+export function toSessionInfo(k: KnownSession, state: SessionState): SessionInfo {
   const status = statusOf(k, state);
   return {
     sessionId: k.id,
@@ -42,7 +44,7 @@ export function toSessionInfo(k: KnownSession, state: SessionState) {
 }
 
 /** SessionDetail = SessionInfo + dirs, agents, windows, config, startup, warnings (§4.3). */
-export function toSessionDetail(k: KnownSession, state: SessionState) {
+export function toSessionDetail(k: KnownSession, state: SessionState): SessionDetail {
   const startup = state.startups.get(k.id);
   return {
     ...toSessionInfo(k, state),

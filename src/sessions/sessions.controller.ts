@@ -1,15 +1,17 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { JsonText } from '../common/json-text';
+import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
 import {
-  ConnectionInfoDto,
+  ConnectionInfo,
   ConnectRequestDto,
   RestoreRequestDto,
-  RestoreResponseDto,
+  RestoreResponse,
   StopRequestDto,
-  StopResponseDto,
+  StopResponse,
 } from './dto/lifecycle.dto';
-import { SessionAgentsDto, SessionDetailDto, SessionListDto } from './dto/session.dto';
+import { SessionAgents, SessionDetail, SessionList } from './dto/session.dto';
 import { LifecycleService } from './lifecycle.service';
 import { SessionService } from './session.service';
 
@@ -45,28 +47,28 @@ export class SessionsController {
     required: false,
     schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 },
   })
-  @ApiOkResponse({ type: SessionListDto })
-  @ApiErrors(400, 429, 503, 504)
+  @ApiOkResponse({ type: SessionList })
+  @ApiErrors(400, 503, 504)
   @Header('Content-Type', 'application/json; charset=utf-8') // the body is JSON text already
-  listSessions(@Query() query: Record<string, unknown>) {
+  listSessions(@Query() query: Record<string, unknown>): Promise<JsonText<SessionList>> {
     return this.sessions.list(query);
   }
 
   @Get(':sessionId')
   @ApiOperation({ summary: 'One session with its agents, windows and startup progress' })
   @ApiParam(REF)
-  @ApiOkResponse({ type: SessionDetailDto })
+  @ApiOkResponse({ type: SessionDetail })
   @ApiErrors(400, 404, 409, 503, 504)
-  getSession(@Param('sessionId') sessionId: string) {
+  getSession(@Param('sessionId') sessionId: string): Promise<SessionDetail> {
     return this.sessions.detail(sessionId);
   }
 
   @Get(':sessionId/agents')
   @ApiOperation({ summary: 'The agents of one session, in roster order' })
   @ApiParam(REF)
-  @ApiOkResponse({ type: SessionAgentsDto })
+  @ApiOkResponse({ type: SessionAgents })
   @ApiErrors(400, 404, 409, 503, 504)
-  getSessionAgents(@Param('sessionId') sessionId: string) {
+  getSessionAgents(@Param('sessionId') sessionId: string): Promise<SessionAgents> {
     return this.sessions.agents(sessionId);
   }
 
@@ -75,9 +77,12 @@ export class SessionsController {
   @ApiOperation({ summary: 'Attach instructions for a live session; changes nothing' })
   @ApiParam(REF)
   @ApiBody({ type: ConnectRequestDto, required: false })
-  @ApiOkResponse({ type: ConnectionInfoDto })
-  @ApiErrors(400, 404, 409, 415, 503, 504)
-  connectSession(@Param('sessionId') sessionId: string, @Body() body: Record<string, unknown>) {
+  @ApiOkResponse({ type: ConnectionInfo })
+  @ApiErrors(400, 404, 409, 503, 504)
+  connectSession(
+    @Param('sessionId') sessionId: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<ConnectionInfo> {
     return this.sessions.connect(sessionId, body);
   }
 
@@ -86,9 +91,13 @@ export class SessionsController {
   @ApiOperation({ summary: 'Stop a session (graceful, then kill-session); idempotent' })
   @ApiParam(REF)
   @ApiBody({ type: StopRequestDto, required: false })
-  @ApiOkResponse({ type: StopResponseDto })
-  @ApiErrors(400, 404, 409, 415, 503, 504)
-  stopSession(@Param('sessionId') sessionId: string, @Body() body: Record<string, unknown>) {
+  @ApiOkResponse({ type: StopResponse })
+  @ApiErrors(400, 404, 409, 503, 504)
+  @RateBudget('lifecycle')
+  stopSession(
+    @Param('sessionId') sessionId: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<StopResponse> {
     return this.lifecycle.stop(sessionId, body);
   }
 
@@ -97,9 +106,13 @@ export class SessionsController {
   @ApiOperation({ summary: 'Recreate a terminated session from its files' })
   @ApiParam(REF)
   @ApiBody({ type: RestoreRequestDto, required: false })
-  @ApiOkResponse({ type: RestoreResponseDto })
-  @ApiErrors(400, 404, 409, 415, 422, 502, 503, 504)
-  restoreSession(@Param('sessionId') sessionId: string, @Body() body: Record<string, unknown>) {
+  @ApiOkResponse({ type: RestoreResponse })
+  @ApiErrors(400, 404, 409, 422, 502, 503, 504)
+  @RateBudget('lifecycle')
+  restoreSession(
+    @Param('sessionId') sessionId: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<RestoreResponse> {
     return this.lifecycle.restore(sessionId, body);
   }
 }

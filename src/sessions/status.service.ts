@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { queryValue, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type { ValidationIssue } from '../errors/mas-error';
+import type { StatusResponse } from './dto/status.dto';
 import { statusOf } from './session.mapper';
 import { parseRefOrThrow, resolveRef } from './session-ref';
 import { SessionService } from './session.service';
@@ -15,7 +16,7 @@ export class StatusService {
     private readonly sessions: SessionService,
   ) {}
 
-  async status(query: Record<string, unknown>) {
+  async status(query: Record<string, unknown>): Promise<StatusResponse> {
     const issues: ValidationIssue[] = [];
     const raw = queryValue(query, 'sessionId', issues);
     throwIfIssues(issues);

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RECEIPT_STATUSES, type ReceiptStatus } from '../../domain/vocabulary';
 
 export class MessageRequestDto {
   @ApiProperty({
@@ -21,19 +22,16 @@ export class MessageRequestDto {
   execute?: boolean;
 }
 
-export class ReceiptDto {
+export class Receipt {
   @ApiProperty({ example: '10' }) agentId!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
-  @ApiProperty({
-    enum: ['delivered', 'not_found', 'not_running', 'failed', 'unknown', 'not_attempted'],
-  })
-  status!: string;
+  @ApiProperty({ enum: RECEIPT_STATUSES }) status!: ReceiptStatus;
   @ApiPropertyOptional({ example: 'no_agent_process' }) reason?: string;
 }
 
-export class MessageResponseDto {
-  @ApiProperty({ enum: ['acknowledged', 'partial'] }) status!: string;
+export class MessageResponse {
+  @ApiProperty({ enum: ['acknowledged', 'partial'] }) status!: 'acknowledged' | 'partial';
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
   @ApiProperty({ example: 'agent-10,workers' }) target!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) session!: string;
@@ -42,5 +40,5 @@ export class MessageResponseDto {
   @ApiProperty() execute!: boolean;
   @ApiProperty({ example: 2 }) delivered!: number;
   @ApiProperty({ example: 0 }) failed!: number;
-  @ApiProperty({ type: [ReceiptDto] }) receipts!: ReceiptDto[];
+  @ApiProperty({ type: [Receipt] }) receipts!: Receipt[];
 }

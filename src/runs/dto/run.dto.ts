@@ -47,11 +47,11 @@ export class RunsRequestDto {
   @ApiProperty({ type: TeamSpecDto, example: TEAM_EXAMPLE }) agents!: TeamSpecDto;
 }
 
-export class RunsResponseDto {
+export class RunsResponse {
   @ApiProperty({ example: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3' }) sessionId!: string;
   @ApiProperty({ example: 'ebef3e29' }) shortId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ enum: ['starting'] }) status!: string;
+  @ApiProperty({ enum: ['starting'] }) status!: 'starting';
   @ApiProperty() workingDir!: string;
   @ApiProperty() unitDir!: string;
   @ApiProperty() workflowsDir!: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AgentStatusDto } from './session.dto';
+import { SESSION_STATUSES, type SessionStatus } from '../../domain/vocabulary';
+import { AgentStatus } from './session.dto';
 
 const ID = 'ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';
@@ -14,36 +15,36 @@ export class ConnectRequestDto {
   window?: string;
 }
 
-export class ConnectionDetailsDto {
+export class ConnectionDetails {
   @ApiProperty({ example: 6 }) windows!: number;
   @ApiProperty({ example: 5 }) activeAgents!: number;
   @ApiProperty({ example: 0 }) attachedClients!: number;
   @ApiPropertyOptional({ example: 'unit1' }) focusedWindow?: string;
 }
 
-export class ConnectionInfoDto {
+export class ConnectionInfo {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'ebef3e29' }) shortId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ enum: ['connected'] }) status!: string;
+  @ApiProperty({ enum: ['connected'] }) status!: 'connected';
   @ApiProperty({ example: 'tmux attach-session -t mas-ebef3e29:unit1' }) attachCommand!: string;
   @ApiProperty({ example: WS }) workingDir!: string;
   @ApiProperty({ example: `${WS}/unit` }) unitDir!: string;
   @ApiProperty({ example: `${WS}/workflows` }) workflowsDir!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
-  @ApiProperty({ type: ConnectionDetailsDto }) connectionDetails!: ConnectionDetailsDto;
+  @ApiProperty({ type: ConnectionDetails }) connectionDetails!: ConnectionDetails;
 }
 
 export class StopRequestDto {
   @ApiPropertyOptional({ default: false, description: 'Skip the graceful phase' }) force?: boolean;
 }
 
-export class StopResponseDto {
+export class StopResponse {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ enum: ['stopped'] }) status!: string;
-  @ApiProperty({ enum: ['active', 'inactive', 'terminated', 'restoring'] }) previousStatus!: string;
+  @ApiProperty({ enum: ['stopped'] }) status!: 'stopped';
+  @ApiProperty({ enum: SESSION_STATUSES }) previousStatus!: SessionStatus;
   @ApiProperty() alreadyStopped!: boolean;
   @ApiProperty({ description: 'Every agent had exited before the kill' }) graceful!: boolean;
   @ApiPropertyOptional({ type: [String], example: ['INDEX_UPDATE_FAILED'] }) warnings?: string[];
@@ -56,13 +57,13 @@ export class RestoreRequestDto {
   force?: boolean;
 }
 
-export class RestoreResponseDto {
+export class RestoreResponse {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
   @ApiProperty({ example: 'tmux attach-session -t mas-ebef3e29' }) attachCommand!: string;
-  @ApiProperty({ enum: ['restored'] }) status!: string;
+  @ApiProperty({ enum: ['restored'] }) status!: 'restored';
   @ApiProperty() agentsStarted!: boolean;
-  @ApiProperty({ type: [AgentStatusDto] }) agents!: AgentStatusDto[];
+  @ApiProperty({ type: [AgentStatus] }) agents!: AgentStatus[];
   @ApiProperty({ example: WS }) workingDir!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time' }) restoredAt!: string;

@@ -1,15 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  AGENT_REASONS,
+  AGENT_STATUSES,
+  PROMPT_STATES,
+  ROLES,
+  SESSION_SOURCES,
+  SESSION_STATUSES,
+  STARTUP_STATES,
+  type AgentState,
+  type PromptState,
+  type Role,
+  type SessionSource,
+  type SessionStatus,
+  type StartupState,
+} from '../../domain/vocabulary';
 
 const ID = 'ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 
-export class SessionInfoDto {
+export class SessionInfo {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'ebef3e29' }) shortId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ enum: ['active', 'inactive', 'terminated', 'restoring'], example: 'inactive' })
-  status!: string;
-  @ApiProperty({ enum: ['workspace', 'tmux', 'legacy'], example: 'workspace' }) source!: string;
+  @ApiProperty({ enum: SESSION_STATUSES, example: 'inactive' }) status!: SessionStatus;
+  @ApiProperty({ enum: SESSION_SOURCES, example: 'workspace' }) source!: SessionSource;
   @ApiProperty({ example: WS }) workingDir!: string;
   @ApiProperty({ format: 'date-time', example: '2026-11-25T19:59:35.000Z' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time', example: '2026-11-25T20:03:10.000Z' })
@@ -17,12 +31,13 @@ export class SessionInfoDto {
   @ApiProperty({ example: 4, description: 'Roster agents running now' }) agentCount!: number;
   @ApiProperty({ example: 5, description: 'Roster size' }) agentsTotal!: number;
   @ApiProperty({ example: 0 }) attachedClients!: number;
-  @ApiProperty({ enum: ['running', 'stopped'], example: 'running' }) httpServerStatus!: string;
+  @ApiProperty({ enum: ['running', 'stopped'], example: 'running' })
+  httpServerStatus!: 'running' | 'stopped';
   @ApiProperty({ example: false }) restorable!: boolean;
 }
 
-export class SessionListDto {
-  @ApiProperty({ type: [SessionInfoDto] }) sessions!: SessionInfoDto[];
+export class SessionList {
+  @ApiProperty({ type: [SessionInfo] }) sessions!: SessionInfo[];
   @ApiProperty({ example: 1 }) total!: number;
   @ApiProperty({ example: 1 }) count!: number;
   @ApiProperty({ example: 50 }) limit!: number;
@@ -33,27 +48,13 @@ export class SessionListDto {
   @ApiPropertyOptional() staleAgeMs?: number;
 }
 
-export class AgentStatusDto {
+export class AgentStatus {
   @ApiProperty({ example: '10' }) agentId!: string;
   @ApiProperty({ example: 'Design Manager' }) name!: string;
-  @ApiProperty({ enum: ['meta', 'manager', 'worker'] }) role!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ minimum: 0, maximum: 4, example: 1 }) unitId!: number;
-  @ApiProperty({ enum: ['running', 'stopped', 'error'] }) status!: string;
-  @ApiProperty({
-    example: 'agent_process',
-    enum: [
-      'session_terminated',
-      'pane_missing',
-      'exited',
-      'exit_unknown',
-      'exit_status',
-      'killed',
-      'agent_process',
-      'no_agent_process',
-      'unsafe_dir',
-    ],
-  })
-  reason!: string;
+  @ApiProperty({ enum: AGENT_STATUSES }) status!: AgentState;
+  @ApiProperty({ example: 'agent_process', enum: AGENT_REASONS }) reason!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 2 }) windowIndex!: number | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
@@ -61,7 +62,7 @@ export class AgentStatusDto {
   @ApiProperty({ type: Number, nullable: true, example: null }) exitStatus!: number | null;
 }
 
-export class WindowInfoDto {
+export class WindowInfo {
   @ApiProperty({ example: 2 }) index!: number;
   @ApiProperty({ example: 'unit1' }) name!: string;
   @ApiProperty({ example: 4 }) paneCount!: number;
@@ -70,33 +71,33 @@ export class WindowInfoDto {
   @ApiProperty({ format: 'date-time' }) lastActivity!: string;
 }
 
-export class StartupPromptDto {
+export class StartupPrompt {
   @ApiProperty({ example: '10' }) agentId!: string;
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed', 'unknown', 'cancelled'] }) state!: string;
+  @ApiProperty({ enum: PROMPT_STATES }) state!: PromptState;
   @ApiPropertyOptional({ example: 'AGENT_NOT_RUNNING' }) reason?: string;
 }
 
-export class StartupDto {
-  @ApiProperty({ enum: ['starting', 'ready', 'degraded', 'failed', 'cancelled'] }) state!: string;
+export class Startup {
+  @ApiProperty({ enum: STARTUP_STATES }) state!: StartupState;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
-  @ApiProperty({ type: [StartupPromptDto] }) prompts!: StartupPromptDto[];
+  @ApiProperty({ type: [StartupPrompt] }) prompts!: StartupPrompt[];
 }
 
-export class SessionDetailDto extends SessionInfoDto {
+export class SessionDetail extends SessionInfo {
   @ApiProperty({ example: `${WS}/unit` }) unitDir!: string;
   @ApiProperty({ example: `${WS}/workflows` }) workflowsDir!: string;
-  @ApiProperty({ type: [AgentStatusDto] }) agents!: AgentStatusDto[];
-  @ApiProperty({ type: [WindowInfoDto] }) windows!: WindowInfoDto[];
+  @ApiProperty({ type: [AgentStatus] }) agents!: AgentStatus[];
+  @ApiProperty({ type: [WindowInfo] }) windows!: WindowInfo[];
   @ApiPropertyOptional({ type: Object, description: 'The agents object of the creating request' })
   config?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: StartupDto }) startup?: StartupDto;
+  @ApiPropertyOptional({ type: Startup }) startup?: Startup;
   @ApiPropertyOptional({ type: [String], example: ['METADATA_UNREADABLE'] }) warnings?: string[];
 }
 
-export class SessionAgentsDto {
+export class SessionAgents {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
-  @ApiProperty({ type: [AgentStatusDto] }) agents!: AgentStatusDto[];
+  @ApiProperty({ type: [AgentStatus] }) agents!: AgentStatus[];
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
 }
