@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { registerRequestHooks } from './common/request-hooks';
+import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
 import { tuneServer } from './http-adapter';
@@ -9,7 +10,7 @@ import { createOpenApiDocument } from './openapi';
 
 /**
  * Everything main.ts, the e2e tests and the OpenAPI script share, so none of them drifts:
- * server limits, request hooks, the one exception filter and docs routes. main.ts owns the signals
+ * server limits, request hooks, the one exception filter, the one validation pipe and docs routes. main.ts owns the signals
  * (A12: HTTP drains before tmux channels close, which Nest's own shutdown hooks do the other way).
  */
 export function configureApp(app: INestApplication, cfg: MasConfig): INestApplication {
@@ -17,6 +18,7 @@ export function configureApp(app: INestApplication, cfg: MasConfig): INestApplic
   tuneServer(f.server, cfg);
   registerRequestHooks(f, cfg);
   app.useGlobalFilters(new DomainExceptionFilter());
+  app.useGlobalPipes(new RequestValidationPipe());
   const doc = createOpenApiDocument(app);
   SwaggerModule.setup('api-docs', app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   return app;

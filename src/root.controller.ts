@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from './errors/error-response.dto';
+import { StatusQuery } from './sessions/dto/status.query';
 import { StatusService } from './sessions/status.service';
 
 export const API_VERSION = '2.1.0';
@@ -57,7 +58,6 @@ export class RootController {
   @Get('status')
   @ApiTags('Status')
   @ApiOperation({ summary: 'Legacy summary of one session: running, partial or stopped' })
-  @ApiQuery({ name: 'sessionId', required: false, description: 'Full id, short id or tmux name' })
   @ApiOkResponse({
     schema: {
       example: {
@@ -72,7 +72,7 @@ export class RootController {
     },
   })
   @ApiErrors(400, 404, 409, 503, 504)
-  getStatus(@Query() query: Record<string, unknown>) {
-    return this.statusService.status(query);
+  getStatus(@Query() query: StatusQuery) {
+    return this.statusService.status(query.ref);
   }
 }

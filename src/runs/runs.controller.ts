@@ -1,9 +1,12 @@
-import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
 import { ApiErrors } from '../errors/error-response.dto';
-import { RunsRequestDto, RunsResponseDto } from './dto/run.dto';
+import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
+import { ParsedBody } from '../common/validation/parsed-body.decorator';
+import { RunsResponseDto } from './dto/run.dto';
+import { RunsRequest } from './dto/runs-request';
 import { RunService } from './run.service';
 
 @ApiTags('Runs')
@@ -24,21 +27,21 @@ export class RunsController {
     required: false,
     description: 'Retries with the same key return the first result',
   })
+  @ApiBody({ type: RunsRequest })
   @ApiCreatedResponse({ type: RunsResponseDto })
   @ApiErrors(400, 409, 413, 415, 429, 502, 503, 504)
   createRun(
-    @Body() body: RunsRequestDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @Body() req: RunsRequest,
+    @ParsedBody() parsed: unknown,
+    @IdempotencyKey() k: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const k = IdempotencyService.validate(key);
-    const raw = body as unknown as Record<string, unknown>;
     const recover = k ? () => this.runs.findByKey(k) : undefined;
     return this.idempotency.run(
       k,
       'POST /runs',
-      raw,
-      () => this.runs.create(raw, k),
+      parsed,
+      () => this.runs.create(req, k),
       () => res.header('idempotency-replayed', 'true'),
       recover,
     );
