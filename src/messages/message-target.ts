@@ -1,5 +1,6 @@
+import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsString, ValidateBy } from 'class-validator';
+import { IsString, ValidateBy } from 'class-validator';
 import { HOSTABLE_IDS, rosterSort, unitOf, UNIT_KEYS } from '../common/agents';
 
 export interface TargetSet {
@@ -58,7 +59,7 @@ const TARGET_MESSAGE =
 /** The target grammar of §4.10 as validators: every failure reports the same hint. */
 export const IsTarget = () =>
   applyDecorators(
-    IsDefined({ message: TARGET_MESSAGE }),
+    Required(TARGET_MESSAGE),
     IsString({ message: TARGET_MESSAGE }),
     ValidateBy({
       name: 'grammar',

@@ -1,5 +1,6 @@
+import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsString, ValidateBy } from 'class-validator';
+import { IsString, ValidateBy } from 'class-validator';
 
 // C0 except TAB and LF, DEL, C1, bidi controls (contract §4.2, T-35).
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -35,7 +36,7 @@ const RULES: [string, string, (t: string) => boolean][] = [
 /** A prompt or message (§4.2); `received` is never echoed for text (it is a body field). */
 export const IsAgentText = (maxCodePoints?: number) =>
   applyDecorators(
-    IsDefined({ message: 'is required' }),
+    Required('is required'),
     IsString({ message: 'must be a string' }),
     ...RULES.map(([name, message, ok]) => TextRule(name, message, ok)),
     ...(maxCodePoints === undefined

@@ -1,5 +1,6 @@
+import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
-import { IsDefined, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
 import { ConflictError, NotFoundError } from '../errors/mas-error';
 import type { KnownSession, Snapshot } from './snapshot';
 
@@ -20,7 +21,7 @@ const WHAT = 'must be a full session id (lower-case UUID), its first 8 hex digit
 /** The grammar of §4.1 as validators: the path pipe, the /message body and the /status query. */
 export const IsSessionRef = () =>
   applyDecorators(
-    IsDefined({ message: 'must be a session id, short id or tmux name' }),
+    Required('must be a session id, short id or tmux name'),
     IsString({ message: 'must be a session id, short id or tmux name' }),
     MaxLength(MAX_REF, { message: WHAT }),
     Matches(SESSION_REF_PATTERN, { message: WHAT }),

@@ -9,6 +9,22 @@ import { IsBoolean, IsIn, ValidateBy, ValidateIf } from 'class-validator';
  */
 export const IfPresent = () => ValidateIf((_o, v) => v !== undefined);
 
+/**
+ * The key must be present. Unlike `@IsDefined`, `null` is present: a wrong value, reported as a
+ * `type` problem by the field's type rule, as §3.3's parsers always did.
+ */
+export const Required = (message: string) =>
+  ValidateBy({ name: 'required', validator: { validate: (v) => v !== undefined } }, { message });
+
+/**
+ * Each element must be an object. ValidateNested walks into a nested array instead of refusing
+ * it, so one is replaced by null, which it reports as `type` at the element's index (`units[0]`).
+ */
+export const ArrayOfObjects = () =>
+  Transform(({ value }: { value: unknown }) =>
+    Array.isArray(value) ? value.map((x: unknown) => (Array.isArray(x) ? null : x)) : value,
+  );
+
 /** Body booleans are typed strictly: `"true"` is a 400 (§2.2). */
 export const StrictBoolean = (description: string, def: boolean) =>
   applyDecorators(
@@ -31,6 +47,8 @@ const NotRepeated = () =>
 const EmptyIs = (def: unknown) => Transform(({ value }) => (value === '' ? def : value));
 
 const DIGITS = /^[0-9]{1,9}$/;
+const isIntText = (v: unknown, min: number, max: number): boolean =>
+  typeof v === 'string' && DIGITS.test(v) && Number(v) >= min && Number(v) <= max;
 
 /**
  * A query integer: `^[0-9]{1,9}$` (no sign, exponent, point or trailing text), then within
@@ -39,8 +57,9 @@ const DIGITS = /^[0-9]{1,9}$/;
 export const QueryInt = (min: number, max: number, def: number) =>
   applyDecorators(
     ApiPropertyOptional({ type: 'integer', minimum: min, maximum: max, default: def }),
+    // only text that passes becomes a number: a refused value is echoed as it was sent
     Transform(({ value }) =>
-      value === '' ? def : typeof value === 'string' && DIGITS.test(value) ? Number(value) : value,
+      value === '' ? def : isIntText(value, min, max) ? Number(value) : value,
     ),
     NotRepeated(),
     ValidateBy({

@@ -6,6 +6,7 @@
  */
 export const RULE_TOKENS: ReadonlyArray<readonly [constraint: string, token: string]> = [
   ['isDefined', 'required'],
+  ['required', 'required'],
   ['duplicate_param', 'duplicate_param'],
   ['isString', 'type'],
   ['isBoolean', 'type'],

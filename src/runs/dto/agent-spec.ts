@@ -1,5 +1,6 @@
+import { Required } from '../../common/validation/field.decorators';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDefined, IsString, Matches, ValidateBy } from 'class-validator';
+import { IsString, Matches, ValidateBy } from 'class-validator';
 import { IsAgentText } from '../../messages/message-text';
 
 export interface Hosts {
@@ -22,7 +23,7 @@ const isTwoDigits = (v: unknown): v is string => typeof v === 'string' && TWO_DI
 /** One agent of a team: its id and its initial prompt (§4.9). */
 export class AgentSpec {
   @ApiProperty({ pattern: TWO_DIGITS.source, example: '10' })
-  @IsDefined({ message: 'must be a two-digit string' })
+  @Required('must be a two-digit string')
   @IsString({ message: 'must be a two-digit string' })
   @Matches(TWO_DIGITS, { message: 'must be two digits' })
   @ValidateBy({

@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDefined,
   IsInt,
   IsObject,
   Max,
@@ -12,7 +11,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { IfPresent } from '../../common/validation/field.decorators';
+import { ArrayOfObjects, IfPresent, Required } from '../../common/validation/field.decorators';
 import { AgentSpec } from './agent-spec';
 import {
   isDuplicateUnit,
@@ -31,7 +30,7 @@ const UNITS = 'must be an array of 1 to 4 units';
 
 export class UnitSpec {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 4, example: 1 })
-  @IsDefined({ message: UNIT_ID })
+  @Required(UNIT_ID)
   @IsInt({ message: UNIT_ID })
   @Min(1, { message: UNIT_ID })
   @Max(4, { message: UNIT_ID })
@@ -45,7 +44,7 @@ export class UnitSpec {
   unitId!: number;
 
   @ApiProperty({ type: AgentSpec, description: 'id must be <unitId>0' })
-  @IsDefined({ message: AGENT })
+  @Required(AGENT)
   @IsObject({ message: AGENT })
   @ValidateNested({ message: AGENT })
   @Type(() => AgentSpec)
@@ -58,12 +57,13 @@ export class UnitSpec {
     maxItems: 5,
     description: 'ids among <unitId>1–<unitId>5, unique',
   })
-  @IsDefined({ message: WORKERS })
+  @Required(WORKERS)
   @IsArray({ message: WORKERS })
   @ArrayMinSize(1, { message: 'must hold 1 to 5 workers' })
   @ArrayMaxSize(5, { message: 'must hold 1 to 5 workers' })
   @ValidateNested({ each: true, message: AGENT })
   @Type(() => AgentSpec)
+  @ArrayOfObjects()
   @Transform(({ value, obj }) => withHosts(value, workerHosts(obj.unitId)))
   workers!: AgentSpec[];
 }
@@ -78,19 +78,20 @@ export class TeamSpec {
   metaManager?: AgentSpec;
 
   @ApiProperty({ type: [UnitSpec], minItems: 1, maxItems: 4 })
-  @IsDefined({ message: UNITS })
+  @Required(UNITS)
   @IsArray({ message: UNITS })
   @ArrayMinSize(1, { message: 'must hold 1 to 4 units' })
   @ArrayMaxSize(4, { message: 'must hold 1 to 4 units' })
   @ValidateNested({ each: true, message: 'must be an object' })
   @Type(() => UnitSpec)
+  @ArrayOfObjects()
   units!: UnitSpec[];
 }
 
 /** POST /runs (contract §4.9): unknown keys are dropped here, so config.json holds known keys only. */
 export class RunsRequest {
   @ApiProperty({ type: TeamSpec, example: TEAM_EXAMPLE })
-  @IsDefined({ message: 'must be an object' })
+  @Required('must be an object')
   @IsObject({ message: 'must be an object' })
   @ValidateNested({ message: 'must be an object' })
   @Type(() => TeamSpec)
