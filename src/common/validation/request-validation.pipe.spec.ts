@@ -1,5 +1,6 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { ValidationError } from '../../errors/mas-error';
+import { MessageRequest } from '../../messages/dto/message-request';
 import { ListSessionsQuery } from '../../sessions/dto/list-sessions.query';
 import { StopRequest } from '../../sessions/dto/session-requests';
 import { StatusQuery } from '../../sessions/dto/status.query';
@@ -74,5 +75,19 @@ describe('#13 item 1: the global ValidationPipe', () => {
     expect(await run({ extra: 1 }, 'body', StopRequest)).toEqual(
       Object.assign(new StopRequest(), { force: false }),
     );
+  });
+
+  it('§3.3: a body field is never echoed, not even a session reference (the old parser did)', async () => {
+    expect(
+      await issues({ session: 'EBEF3E29', target: 'all', message: 'x' }, 'body', MessageRequest),
+    ).toEqual([
+      {
+        location: 'body',
+        field: 'session',
+        rule: 'pattern',
+        message:
+          'must be a full session id (lower-case UUID), its first 8 hex digits, or mas-<8 hex>',
+      },
+    ]);
   });
 });
