@@ -1,6 +1,6 @@
-import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
 import { IsString, ValidateBy } from 'class-validator';
+import { Required } from '../common/validation/field.decorators';
 import { HOSTABLE_IDS, rosterSort, unitOf, UNIT_KEYS } from '../common/agents';
 
 export interface TargetSet {

@@ -1,6 +1,6 @@
-import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
 import { IsString, ValidateBy } from 'class-validator';
+import { Required } from '../common/validation/field.decorators';
 
 // C0 except TAB and LF, DEL, C1, bidi controls (contract §4.2, T-35).
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

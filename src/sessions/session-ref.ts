@@ -1,6 +1,6 @@
-import { Required } from '../common/validation/field.decorators';
 import { applyDecorators } from '@nestjs/common';
 import { IsString, Matches, MaxLength } from 'class-validator';
+import { Required } from '../common/validation/field.decorators';
 import { ConflictError, NotFoundError } from '../errors/mas-error';
 import type { KnownSession, Snapshot } from './snapshot';
 

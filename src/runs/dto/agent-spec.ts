@@ -1,6 +1,6 @@
-import { Required } from '../../common/validation/field.decorators';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches, ValidateBy } from 'class-validator';
+import { Required } from '../../common/validation/field.decorators';
 import { IsAgentText } from '../../messages/message-text';
 
 export interface Hosts {
