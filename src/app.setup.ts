@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { recordRoutes } from './common/route-catalogue';
 import { registerRequestHooks } from './common/request-hooks';
+import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
 import { tuneServer } from './http-adapter';
@@ -12,7 +13,7 @@ const DOCS_PATH = 'api-docs';
 
 /**
  * Everything main.ts, the e2e tests and the OpenAPI script share, so none of them drifts:
- * server limits, request hooks, the one exception filter and docs routes. main.ts owns the signals
+ * server limits, request hooks, the one exception filter, the one validation pipe and docs routes. main.ts owns the signals
  * (A12: HTTP drains before tmux channels close, which Nest's own shutdown hooks do the other way).
  */
 export function configureApp(app: INestApplication, cfg: MasConfig): INestApplication {
@@ -21,6 +22,7 @@ export function configureApp(app: INestApplication, cfg: MasConfig): INestApplic
   tuneServer(f.server, cfg);
   registerRequestHooks(f, cfg);
   app.useGlobalFilters(new DomainExceptionFilter());
+  app.useGlobalPipes(new RequestValidationPipe());
   const doc = createOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   return app;

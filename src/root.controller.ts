@@ -1,12 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { endpointsOf } from './common/route-catalogue';
 import { Public, RateBudget } from './common/route-policy';
 import { ApiErrors } from './errors/error-response.dto';
 import { ServiceInfo } from './service-info.dto';
 import { StatusResponse } from './sessions/dto/status.dto';
+import { StatusQuery } from './sessions/dto/status.query';
 import { StatusService } from './sessions/status.service';
 
 export const API_VERSION = '2.1.0';
@@ -40,10 +41,9 @@ export class RootController {
   @Get('status')
   @ApiTags('Status')
   @ApiOperation({ summary: 'Legacy summary of one session: running, partial or stopped' })
-  @ApiQuery({ name: 'sessionId', required: false, description: 'Full id, short id or tmux name' })
   @ApiOkResponse({ type: StatusResponse })
   @ApiErrors(400, 404, 409, 503, 504)
-  getStatus(@Query() query: Record<string, unknown>): Promise<StatusResponse> {
-    return this.statusService.status(query);
+  getStatus(@Query() query: StatusQuery): Promise<StatusResponse> {
+    return this.statusService.status(query.ref);
   }
 }

@@ -1,7 +1,27 @@
 import fc from 'fast-check';
-import { parseRef } from '../sessions/session-ref';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { toIssues } from '../common/validation/to-issues';
+import { ValidationError } from '../errors/mas-error';
+import { SessionRefPipe } from '../sessions/session-ref.pipe';
 import { expandTarget, parseTarget } from './message-target';
-import { textIssue } from './message-text';
+import { IsAgentText } from './message-text';
+
+class Text {
+  @IsAgentText() message!: string;
+}
+const textIssue = (message: unknown) =>
+  toIssues(validateSync(plainToInstance(Text, { message })), 'body')[0];
+
+const pipe = new SessionRefPipe();
+/** The SessionRef, or the issue that rejected the value. */
+function parseRef(s: string) {
+  try {
+    return pipe.transform(s);
+  } catch (e) {
+    return (e as ValidationError).issues[0];
+  }
+}
 
 const roster13 = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];
 
@@ -61,11 +81,11 @@ describe('message text (contract §4.2)', () => {
     ['repl\ufffd', 'invalid_unicode'],
     [' \n\t', 'blank'],
     [42, 'type'],
-  ])('%j → %s', (v, rule) => expect(textIssue(v, 'message')?.rule).toBe(rule));
+  ])('%j → %s', (v, rule) => expect(textIssue(v)?.rule).toBe(rule));
   it('never throws and never echoes text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 500 }), (s) => {
-        const i = textIssue(s, 'message');
+        const i = textIssue(s);
         return i === undefined || i.received === undefined;
       }),
     );
@@ -74,22 +94,28 @@ describe('message text (contract §4.2)', () => {
 
 describe('session references (contract §4.1)', () => {
   it('accepts exactly the three lower-case forms', () => {
-    expect(parseRef('ebef3e29-0b76-4071-ad8d-d5d075397ec3', 'path', 'sessionId')).toEqual({
+    expect(parseRef('ebef3e29-0b76-4071-ad8d-d5d075397ec3')).toEqual({
       kind: 'full',
       id: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3',
+      raw: 'ebef3e29-0b76-4071-ad8d-d5d075397ec3',
     });
-    expect(parseRef('ebef3e29', 'path', 'sessionId')).toEqual({ kind: 'short', short: 'ebef3e29' });
-    expect(parseRef('mas-ebef3e29', 'path', 'sessionId')).toEqual({
+    expect(parseRef('ebef3e29')).toEqual({
       kind: 'short',
       short: 'ebef3e29',
+      raw: 'ebef3e29',
+    });
+    expect(parseRef('mas-ebef3e29')).toEqual({
+      kind: 'short',
+      short: 'ebef3e29',
+      raw: 'mas-ebef3e29',
     });
   });
   it('rejects everything else without throwing', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 80 }), (s) => {
-        const r = parseRef(s, 'path', 'sessionId');
+        const r = parseRef(s);
         return 'location' in r
-          ? r.rule === 'pattern'
+          ? r.rule === (s.length > 36 ? 'length' : 'pattern') && r.location === 'path'
           : /^(mas-)?[0-9a-f]{8}$|^[0-9a-f-]{36}$/.test(s);
       }),
     );

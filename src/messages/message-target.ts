@@ -1,3 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
+import { IsString, ValidateBy } from 'class-validator';
+import { Required } from '../common/validation/field.decorators';
 import { HOSTABLE_IDS, rosterSort, unitOf, UNIT_KEYS } from '../common/agents';
 
 export interface TargetSet {
@@ -49,3 +52,20 @@ export function expandTarget(t: TargetSet, roster: string[]): { ids: string[]; m
   const ids = rosterSort([...t.explicit, ...[...t.group].filter((id) => inRoster.has(id))]);
   return { ids, missing: ids.filter((id) => !inRoster.has(id)) };
 }
+
+const TARGET_MESSAGE =
+  'must be a target such as all, managers, workers, agent-10, 10, window2, design or a comma list';
+
+/** The target grammar of §4.10 as validators: every failure reports the same hint. */
+export const IsTarget = () =>
+  applyDecorators(
+    Required(TARGET_MESSAGE),
+    IsString({ message: TARGET_MESSAGE }),
+    ValidateBy({
+      name: 'grammar',
+      validator: {
+        validate: (v) => typeof v !== 'string' || parseTarget(v) !== undefined,
+        defaultMessage: () => TARGET_MESSAGE,
+      },
+    }),
+  );

@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import {
-  ConflictError,
-  NotFoundError,
-  RequestRejectedError,
-  TmuxError,
-  type ValidationIssue,
-} from '../errors/mas-error';
-import { parseRef } from '../sessions/session-ref';
+import { ConflictError, NotFoundError, RequestRejectedError, TmuxError } from '../errors/mas-error';
 import { SessionService } from '../sessions/session.service';
 import type { KnownSession } from '../sessions/snapshot';
 import type { MessageResponse } from './dto/message.dto';
 import { DeliveryService, type DeliveryTarget, type Receipt } from './delivery.service';
-import { expandTarget, parseTarget } from './message-target';
-import { normaliseText, textIssue } from './message-text';
+import type { MessageRequest } from './dto/message-request';
+import { expandTarget } from './message-target';
 
 const MAX_BYTES = 65_536;
 
@@ -30,33 +22,15 @@ export class MessageService {
     private readonly delivery: DeliveryService,
   ) {}
 
-  async send(body: Record<string, unknown>) {
-    const issues: ValidationIssue[] = [];
-    const ref = parseRef(body.session, 'body', 'session');
-    if ('location' in ref) issues.push(ref);
-    const targetRaw = body.target;
-    const target = typeof targetRaw === 'string' ? parseTarget(targetRaw) : undefined;
-    if (!target)
-      issues.push({
-        location: 'body',
-        field: 'target',
-        rule:
-          targetRaw === undefined ? 'required' : typeof targetRaw === 'string' ? 'grammar' : 'type',
-        message:
-          'must be a target such as all, managers, workers, agent-10, 10, window2, design or a comma list',
-      });
-    const t = textIssue(body.message, 'message');
-    if (t) issues.push(t);
-    const execute = bodyBool(body, 'execute', true, issues);
-    throwIfIssues(issues);
-    const text = normaliseText(body.message as string);
+  async send(req: MessageRequest) {
+    const { text, execute } = req;
     if (Buffer.byteLength(text) > MAX_BYTES)
       throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', {
         field: 'message',
         limitBytes: MAX_BYTES,
       });
 
-    const first = await this.sessions.findLiveForWrite(body.session, 'body', 'session');
+    const first = await this.sessions.findLiveForWrite(req.sessionRef);
     const state = this.sessions.state;
     if (state.restoring.has(first.id))
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
@@ -89,7 +63,7 @@ export class MessageService {
             sessionId: k.id,
             restorable: true,
           });
-        const { ids } = expandTarget(target!, k.roster);
+        const { ids } = expandTarget(req.targets, k.roster);
         const out = new Map<string, Receipt>();
         const deliverable: DeliveryTarget[] = [];
         for (const id of ids) {
@@ -131,13 +105,7 @@ export class MessageService {
     this.logger.log(
       `message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`,
     );
-    return this.answer(
-      receipts.k,
-      receipts.list,
-      targetRaw as string,
-      body.message as string,
-      execute,
-    );
+    return this.answer(receipts.k, receipts.list, req.target, req.message, execute);
   }
 
   /** §7.6 step 5, queued behind this delivery on the session lock; then the receipts in target order. */

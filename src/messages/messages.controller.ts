@@ -1,10 +1,13 @@
-import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { MessageRequestDto, MessageResponse } from './dto/message.dto';
+import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
+import { ParsedBody } from '../common/validation/parsed-body.decorator';
+import { MessageResponse } from './dto/message.dto';
+import { MessageRequest } from './dto/message-request';
 import { MessageService } from './message.service';
 
 @ApiTags('Messages')
@@ -19,21 +22,21 @@ export class MessagesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Deliver text to agents, byte-exact, with one receipt per agent' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiBody({ type: MessageRequest })
   @ApiOkResponse({ type: MessageResponse })
   @ApiErrors(400, 404, 409, 413, 502, 503, 504)
   @RateBudget('message')
   sendMessage(
-    @Body() body: MessageRequestDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @Body() req: MessageRequest,
+    @ParsedBody() parsed: unknown,
+    @IdempotencyKey() k: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<MessageResponse> {
-    const k = IdempotencyService.validate(key);
-    const raw = body as unknown as Record<string, unknown>;
     return this.idempotency.run(
       k,
       'POST /message',
-      raw,
-      () => this.messages.send(raw),
+      parsed,
+      () => this.messages.send(req),
       () => res.header('idempotency-replayed', 'true'),
     );
   }

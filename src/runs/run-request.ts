@@ -1,133 +1,32 @@
-import { isHostable, rosterSort } from '../common/agents';
-import { ValidationError, type ValidationIssue } from '../errors/mas-error';
-import { normaliseText, textIssue } from '../messages/message-text';
+import { rosterSort } from '../common/agents';
+import { normaliseText } from '../messages/message-text';
+import type { AgentSpec } from './dto/agent-spec';
+import type { RunsRequest } from './dto/runs-request';
 
-export interface RunRequest {
+/** What a create needs from a validated RunsRequest. */
+export interface RunPlan {
   roster: string[];
+  /** The prompt to type per agent id, line ends normalised. */
   prompts: Map<string, string>;
-  /** The accepted `agents` object, known keys only (config.json). */
+  /** The accepted `agents` object for config.json: known keys only, prompts as sent. */
   config: Record<string, unknown>;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const spec = (a: AgentSpec) => ({ id: a.id, prompt: a.prompt });
 
-/** Validates a RunsRequest (contract §4.9); every problem is reported with its dotted field. */
-export function parseRunRequest(body: Obj): RunRequest {
-  const issues: ValidationIssue[] = [];
-  const add = (field: string, rule: string, message: string) =>
-    issues.push({ location: 'body', field, rule, message });
-  const prompts = new Map<string, string>();
-  /** `allowed` undefined: the parent unit has no usable id, so `hostable_id` cannot be judged (A16). */
-  const agent = (
-    v: unknown,
-    field: string,
-    allowed: string[] | undefined,
-    what: string,
-  ): Obj | undefined => {
-    if (!isObj(v))
-      return void add(
-        field,
-        v === undefined ? 'required' : 'type',
-        'must be an object with id and prompt',
-      );
-    const id = v.id;
-    if (typeof id !== 'string')
-      add(`${field}.id`, id === undefined ? 'required' : 'type', 'must be a two-digit string');
-    else if (!/^[0-9]{2}$/.test(id)) add(`${field}.id`, 'pattern', 'must be two digits');
-    else if (allowed && !allowed.includes(id))
-      add(
-        `${field}.id`,
-        'hostable_id',
-        `${what} ${allowed.length === 1 ? 'is' : 'are'} ${allowed.join(', ')}`,
-      );
-    else if (prompts.has(id)) add(`${field}.id`, 'unique', `agent ${id} appears twice`);
-    const t = textIssue(v.prompt, `${field}.prompt`, 5000);
-    if (t) issues.push(t);
-    if (typeof id === 'string' && allowed?.includes(id) && !t && !prompts.has(id))
-      prompts.set(id, normaliseText(v.prompt as string));
-    return { id, prompt: v.prompt };
-  };
-  const agents = body.agents;
-  const config: Obj = {};
-  if (!isObj(agents))
-    add('agents', agents === undefined ? 'required' : 'type', 'must be an object');
-  else {
-    if (agents.metaManager !== undefined)
-      config.metaManager = agent(
-        agents.metaManager,
-        'agents.metaManager',
-        ['00'],
-        'the meta manager',
-      );
-    const units = agents.units;
-    if (!Array.isArray(units))
-      add(
-        'agents.units',
-        units === undefined ? 'required' : 'type',
-        'must be an array of 1 to 4 units',
-      );
-    else if (units.length < 1 || units.length > 4)
-      add('agents.units', 'length', 'must hold 1 to 4 units');
-    else {
-      const seen = new Set<number>();
-      config.units = units.map((u, i) => unit(u, `agents.units[${i}]`, seen, add, agent));
-    }
-  }
-  if (issues.length) throw new ValidationError(issues);
+export function runPlan(req: RunsRequest): RunPlan {
+  const { metaManager, units } = req.agents;
+  const agents = [
+    ...(metaManager ? [metaManager] : []),
+    ...units.flatMap((u) => [u.manager, ...u.workers]),
+  ];
+  const prompts = new Map(agents.map((a) => [a.id, normaliseText(a.prompt)]));
+  const config: Record<string, unknown> = {};
+  if (metaManager) config.metaManager = spec(metaManager);
+  config.units = units.map((u) => ({
+    unitId: u.unitId,
+    manager: spec(u.manager),
+    workers: u.workers.map(spec),
+  }));
   return { roster: rosterSort(prompts.keys()), prompts, config };
-}
-
-function unit(
-  u: unknown,
-  f: string,
-  seen: Set<number>,
-  add: (f: string, r: string, m: string) => void,
-  agent: (
-    v: unknown,
-    field: string,
-    allowed: string[] | undefined,
-    what: string,
-  ) => Obj | undefined,
-): Obj | undefined {
-  if (!isObj(u)) return void add(f, 'type', 'must be an object');
-  const id = unitIdOf(u.unitId, f, seen, add);
-  // A16: a bad unitId still lets the children be checked, against no unit's ids (hostable_id skipped)
-  const managerIds = id === undefined ? undefined : [`${id}0`];
-  const manager = agent(u.manager, `${f}.manager`, managerIds, `the manager of unit ${id}`);
-  const workerIds =
-    id === undefined ? undefined : [1, 2, 3, 4, 5].map((x) => `${id}${x}`).filter(isHostable);
-  let workers: (Obj | undefined)[] = [];
-  if (!Array.isArray(u.workers))
-    add(
-      `${f}.workers`,
-      u.workers === undefined ? 'required' : 'type',
-      'must be an array of 1 to 5 workers',
-    );
-  else if (u.workers.length < 1 || u.workers.length > 5)
-    add(`${f}.workers`, 'length', 'must hold 1 to 5 workers');
-  else
-    workers = u.workers.map((w, j) =>
-      agent(w, `${f}.workers[${j}]`, workerIds, `workers of unit ${id}`),
-    );
-  return { unitId: id, manager, workers };
-}
-
-/** The unit's id when it is a usable integer 1-4, else undefined (its problem recorded). */
-function unitIdOf(
-  id: unknown,
-  f: string,
-  seen: Set<number>,
-  add: (f: string, r: string, m: string) => void,
-): number | undefined {
-  if (typeof id !== 'number' || !Number.isInteger(id))
-    return void add(
-      `${f}.unitId`,
-      id === undefined ? 'required' : 'type',
-      'must be an integer from 1 to 4',
-    );
-  if (id < 1 || id > 4) return void add(`${f}.unitId`, 'range', 'must be an integer from 1 to 4');
-  if (seen.has(id)) add(`${f}.unitId`, 'unique', `unit ${id} appears twice`);
-  seen.add(id);
-  return id;
 }

@@ -10,7 +10,8 @@ import type { KnownSession } from '../sessions/snapshot';
 import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
-import { parseRunRequest, type RunRequest } from './run-request';
+import type { RunsRequest } from './dto/runs-request';
+import { runPlan, type RunPlan } from './run-request';
 import { layoutProblems } from './layout-check';
 import { planLayout, resolveAgentCommand } from './session-layout';
 import { unsafeSlots } from './slot-dirs';
@@ -32,9 +33,9 @@ export class RunService {
     private readonly startup: StartupJob,
   ) {}
 
-  async create(body: Record<string, unknown>, idempotencyKey?: string) {
+  async create(request: RunsRequest, idempotencyKey?: string) {
     const t0 = Date.now();
-    const req = parseRunRequest(body);
+    const req = runPlan(request);
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
     // One list-sessions call, not a full snapshot: names and tags are all a create needs to check.
     const [live, dirs] = await Promise.all([
@@ -71,7 +72,7 @@ export class RunService {
   /** Steps 3–6 of §4.9 for one drawn id; undefined when tmux says the name is taken (redraw). */
   private async attempt(
     id: string,
-    req: RunRequest,
+    req: RunPlan,
     agentPath: string,
     keyHash?: string,
   ): Promise<KnownSession | undefined> {

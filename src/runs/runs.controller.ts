@@ -1,10 +1,13 @@
-import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../common/idempotency.service';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { RunsRequestDto, RunsResponse } from './dto/run.dto';
+import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
+import { ParsedBody } from '../common/validation/parsed-body.decorator';
+import { RunsResponse } from './dto/run.dto';
+import { RunsRequest } from './dto/runs-request';
 import { RunService } from './run.service';
 
 @ApiTags('Runs')
@@ -25,22 +28,22 @@ export class RunsController {
     required: false,
     description: 'Retries with the same key return the first result',
   })
+  @ApiBody({ type: RunsRequest })
   @ApiCreatedResponse({ type: RunsResponse })
   @ApiErrors(400, 409, 502, 503, 504)
   @RateBudget('runs')
   createRun(
-    @Body() body: RunsRequestDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @Body() req: RunsRequest,
+    @ParsedBody() parsed: unknown,
+    @IdempotencyKey() k: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<RunsResponse> {
-    const k = IdempotencyService.validate(key);
-    const raw = body as unknown as Record<string, unknown>;
     const recover = k ? () => this.runs.findByKey(k) : undefined;
     return this.idempotency.run(
       k,
       'POST /runs',
-      raw,
-      () => this.runs.create(raw, k),
+      parsed,
+      () => this.runs.create(req, k),
       () => res.header('idempotency-replayed', 'true'),
       recover,
     );

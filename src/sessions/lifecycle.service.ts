@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import {
   ConflictError,
@@ -7,7 +6,6 @@ import {
   NotRestorableError,
   TmuxDuplicateError,
   TmuxError,
-  type ValidationIssue,
 } from '../errors/mas-error';
 import { layoutProblems } from '../runs/layout-check';
 import { rollbackTmux } from '../runs/rollback';
@@ -16,6 +14,8 @@ import { planLayout, resolveAgentCommand } from '../runs/session-layout';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { attachCommand, publicAgent, statusOf } from './session.mapper';
+import type { RestoreRequest, StopRequest } from './dto/session-requests';
+import type { SessionRef } from './session-ref';
 import { SessionService } from './session.service';
 import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from './snapshot';
@@ -34,11 +34,8 @@ export class LifecycleService {
     private readonly writer: WorkspaceWriter,
   ) {}
 
-  async stop(raw: string, body: Record<string, unknown>) {
-    const issues: ValidationIssue[] = [];
-    const force = bodyBool(body, 'force', false, issues);
-    throwIfIssues(issues);
-    const first = await this.sessions.find(raw);
+  async stop(ref: SessionRef, { force }: StopRequest) {
+    const first = await this.sessions.find(ref);
     if (this.sessions.state.restoring.has(first.id))
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
         sessionId: first.id,
@@ -117,14 +114,10 @@ export class LifecycleService {
     return now?.tmux && k.tmux && sameTmuxSession(now.tmux, k.tmux) ? now : undefined;
   }
 
-  async restore(raw: string, body: Record<string, unknown>) {
-    const issues: ValidationIssue[] = [];
-    const startAgents = bodyBool(body, 'startAgents', false, issues);
-    const force = bodyBool(body, 'force', false, issues);
-    throwIfIssues(issues);
+  async restore(ref: SessionRef, { startAgents, force }: RestoreRequest) {
     const state = this.sessions.state;
     const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
-    const { k, snap } = await this.sessions.findWithSnapshot(raw, 'path', 'sessionId');
+    const { k, snap } = await this.sessions.findWithSnapshot(ref);
     if (state.restoring.has(k.id))
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
         sessionId: k.id,

@@ -3,9 +3,8 @@ import * as path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WINDOW_ALIASES } from '../common/agents';
-import { bodyBool, queryEnum, queryInt, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, NotFoundError, type ValidationIssue } from '../errors/mas-error';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/mas-error';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import type { TmuxTree } from '../tmux/tmux.types';
 import { WorkspaceReader } from '../workspace/workspace.reader';
@@ -18,11 +17,12 @@ import {
   toSessionDetail,
   toSessionInfo,
 } from './session.mapper';
-import { parseRefOrThrow, resolveRef } from './session-ref';
+import type { ConnectRequest } from './dto/session-requests';
+import type { ListSessionsQuery } from './dto/list-sessions.query';
+import { resolveRef, type SessionRef } from './session-ref';
 import { SessionState } from './session-state';
 import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } from './snapshot';
 
-const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
 /** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
 const PAGES_PER_SNAPSHOT = 32;
 /** How old a snapshot may be to name a live session for a write that re-reads it (findLiveForWrite). */
@@ -121,26 +121,15 @@ export class SessionService {
     this.cache.invalidate();
   }
 
-  /** Validates the reference before any tmux call (R8), then resolves it in a snapshot. */
-  async find(
-    raw: unknown,
-    location: ValidationIssue['location'] = 'path',
-    field = 'sessionId',
-    fresh = false,
-  ): Promise<KnownSession> {
-    const ref = parseRefOrThrow(raw, location, field);
-    return resolveRef(await this.snapshot(fresh), ref, raw as string);
+  /** Resolves a reference the boundary validated (R8: before any tmux call) in a snapshot. */
+  async find(ref: SessionRef, fresh = false): Promise<KnownSession> {
+    return resolveRef(await this.snapshot(fresh), ref);
   }
 
   /** {@link find} with the snapshot it resolved in, for a caller that checks more of it (restore). */
-  async findWithSnapshot(
-    raw: unknown,
-    location: ValidationIssue['location'],
-    field: string,
-  ): Promise<{ k: KnownSession; snap: Snapshot }> {
-    const ref = parseRefOrThrow(raw, location, field);
+  async findWithSnapshot(ref: SessionRef): Promise<{ k: KnownSession; snap: Snapshot }> {
     const snap = await this.snapshot(true);
-    return { k: resolveRef(snap, ref, raw as string), snap };
+    return { k: resolveRef(snap, ref), snap };
   }
 
   /**
@@ -148,34 +137,24 @@ export class SessionService {
    * snapshot up to 30 s old is trusted to name it, without a refresh competing with the write.
    * Anything else (not found, not live, ambiguous) is decided on the normal path.
    */
-  async findLiveForWrite(
-    raw: unknown,
-    location: ValidationIssue['location'],
-    field: string,
-  ): Promise<KnownSession> {
-    const ref = parseRefOrThrow(raw, location, field);
+  async findLiveForWrite(ref: SessionRef): Promise<KnownSession> {
     const old = this.cache.peek(WRITE_LOOKUP_MAX_AGE_MS);
     if (old) {
       try {
-        const k = resolveRef(old, ref, raw as string);
+        const k = resolveRef(old, ref);
         if (k.tmux) return k;
       } catch {
         /* decided below, on a current snapshot */
       }
     }
-    return resolveRef(await this.snapshot(), ref, raw as string);
+    return resolveRef(await this.snapshot(), ref);
   }
 
   /**
    * GET /sessions as JSON text. A page's sessions are serialised once per snapshot and reused by
    * every request until the snapshot changes: at N=200 the 50 KB page was re-serialised per request.
    */
-  async list(query: Record<string, unknown>): Promise<string> {
-    const issues: ValidationIssue[] = [];
-    const status = queryEnum(query, 'status', STATUS_FILTERS, 'all', issues);
-    const limit = queryInt(query, 'limit', 1, 100, 50, issues);
-    const offset = queryInt(query, 'offset', 0, 1_000_000, 0, issues);
-    throwIfIssues(issues);
+  async list({ status, limit, offset }: ListSessionsQuery): Promise<string> {
     const snap = await this.snapshot();
     let pages = this.pageMemo.get(snap);
     if (!pages) this.pageMemo.set(snap, (pages = new Map()));
@@ -214,12 +193,12 @@ export class SessionService {
     return out;
   }
 
-  async detail(raw: string) {
-    return toSessionDetail(await this.find(raw), this.state);
+  async detail(ref: SessionRef) {
+    return toSessionDetail(await this.find(ref), this.state);
   }
 
-  async agents(raw: string) {
-    const k = await this.find(raw);
+  async agents(ref: SessionRef) {
+    const k = await this.find(ref);
     return {
       sessionId: k.id,
       tmuxSession: k.tmuxName,
@@ -229,23 +208,8 @@ export class SessionService {
   }
 
   /** Attach instructions; changes nothing (§4.6). */
-  async connect(raw: string, body: Record<string, unknown>) {
-    const issues: ValidationIssue[] = [];
-    bodyBool(body, 'reconnect', false, issues);
-    const window = body.window;
-    if (
-      window !== undefined &&
-      (typeof window !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(window))
-    ) {
-      issues.push({
-        location: 'body',
-        field: 'window',
-        rule: typeof window === 'string' ? 'pattern' : 'type',
-        message: 'must match ^[A-Za-z0-9_-]{1,32}$',
-      });
-    }
-    throwIfIssues(issues);
-    const k = await this.find(raw);
+  async connect(ref: SessionRef, { window }: ConnectRequest) {
+    const k = await this.find(ref);
     const status = statusOf(k, this.state);
     if (status === 'restoring')
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
@@ -257,13 +221,13 @@ export class SessionService {
         restorable: isRestorable(k, status),
       });
     let focused: string | undefined;
-    if (typeof window === 'string') {
+    if (window !== undefined) {
       const w = /^[0-9]{1,2}$/.test(window)
         ? k.tmux.windows.find((x) => x.index === Number(window))
         : (k.tmux.windows.find((x) => x.name === window) ??
           k.tmux.windows.find((x) => x.name === WINDOW_ALIASES[window]));
       if (!w)
-        throwIfIssues([
+        throw new ValidationError([
           {
             location: 'body',
             field: 'window',
@@ -272,7 +236,7 @@ export class SessionService {
             received: window,
           },
         ]);
-      focused = /^[0-9]{1,2}$/.test(window) ? String(w!.index) : w!.name;
+      focused = /^[0-9]{1,2}$/.test(window) ? String(w.index) : w.name;
     }
     return {
       sessionId: k.id,

@@ -1,22 +1,21 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { JsonText } from '../common/json-text';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import {
-  ConnectionInfo,
-  ConnectRequestDto,
-  RestoreRequestDto,
-  RestoreResponse,
-  StopRequestDto,
-  StopResponse,
-} from './dto/lifecycle.dto';
+import { ConnectionInfo, RestoreResponse, StopResponse } from './dto/lifecycle.dto';
+import { ListSessionsQuery } from './dto/list-sessions.query';
+import { ConnectRequest, RestoreRequest, StopRequest } from './dto/session-requests';
 import { SessionAgents, SessionDetail, SessionList } from './dto/session.dto';
 import { LifecycleService } from './lifecycle.service';
+import { SESSION_REF_PATTERN, type SessionRef } from './session-ref';
+import { SessionRefPipe } from './session-ref.pipe';
 import { SessionService } from './session.service';
 
 const REF = {
   name: 'sessionId',
+  type: String,
+  pattern: SESSION_REF_PATTERN.source,
   description: 'Full id, short id (8 hex) or tmux name mas-<8 hex>; matched exactly',
   example: 'ebef3e29',
 };
@@ -32,25 +31,10 @@ export class SessionsController {
 
   @Get()
   @ApiOperation({ summary: 'List MAS sessions with status and agent counts' })
-  @ApiQuery({
-    name: 'status',
-    required: false,
-    enum: ['active', 'inactive', 'terminated', 'restoring', 'all'],
-  })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-  })
-  @ApiQuery({
-    name: 'offset',
-    required: false,
-    schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 },
-  })
   @ApiOkResponse({ type: SessionList })
   @ApiErrors(400, 503, 504)
   @Header('Content-Type', 'application/json; charset=utf-8') // the body is JSON text already
-  listSessions(@Query() query: Record<string, unknown>): Promise<JsonText<SessionList>> {
+  listSessions(@Query() query: ListSessionsQuery): Promise<JsonText<SessionList>> {
     return this.sessions.list(query);
   }
 
@@ -59,8 +43,8 @@ export class SessionsController {
   @ApiParam(REF)
   @ApiOkResponse({ type: SessionDetail })
   @ApiErrors(400, 404, 409, 503, 504)
-  getSession(@Param('sessionId') sessionId: string): Promise<SessionDetail> {
-    return this.sessions.detail(sessionId);
+  getSession(@Param('sessionId', SessionRefPipe) ref: SessionRef): Promise<SessionDetail> {
+    return this.sessions.detail(ref);
   }
 
   @Get(':sessionId/agents')
@@ -68,51 +52,51 @@ export class SessionsController {
   @ApiParam(REF)
   @ApiOkResponse({ type: SessionAgents })
   @ApiErrors(400, 404, 409, 503, 504)
-  getSessionAgents(@Param('sessionId') sessionId: string): Promise<SessionAgents> {
-    return this.sessions.agents(sessionId);
+  getSessionAgents(@Param('sessionId', SessionRefPipe) ref: SessionRef): Promise<SessionAgents> {
+    return this.sessions.agents(ref);
   }
 
   @Post(':sessionId/connect')
   @HttpCode(200)
   @ApiOperation({ summary: 'Attach instructions for a live session; changes nothing' })
   @ApiParam(REF)
-  @ApiBody({ type: ConnectRequestDto, required: false })
+  @ApiBody({ type: ConnectRequest, required: false })
   @ApiOkResponse({ type: ConnectionInfo })
   @ApiErrors(400, 404, 409, 503, 504)
   connectSession(
-    @Param('sessionId') sessionId: string,
-    @Body() body: Record<string, unknown>,
+    @Param('sessionId', SessionRefPipe) ref: SessionRef,
+    @Body() req: ConnectRequest,
   ): Promise<ConnectionInfo> {
-    return this.sessions.connect(sessionId, body);
+    return this.sessions.connect(ref, req);
   }
 
   @Post(':sessionId/stop')
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop a session (graceful, then kill-session); idempotent' })
   @ApiParam(REF)
-  @ApiBody({ type: StopRequestDto, required: false })
+  @ApiBody({ type: StopRequest, required: false })
   @ApiOkResponse({ type: StopResponse })
   @ApiErrors(400, 404, 409, 503, 504)
   @RateBudget('lifecycle')
   stopSession(
-    @Param('sessionId') sessionId: string,
-    @Body() body: Record<string, unknown>,
+    @Param('sessionId', SessionRefPipe) ref: SessionRef,
+    @Body() req: StopRequest,
   ): Promise<StopResponse> {
-    return this.lifecycle.stop(sessionId, body);
+    return this.lifecycle.stop(ref, req);
   }
 
   @Post(':sessionId/restore')
   @HttpCode(200)
   @ApiOperation({ summary: 'Recreate a terminated session from its files' })
   @ApiParam(REF)
-  @ApiBody({ type: RestoreRequestDto, required: false })
+  @ApiBody({ type: RestoreRequest, required: false })
   @ApiOkResponse({ type: RestoreResponse })
   @ApiErrors(400, 404, 409, 422, 502, 503, 504)
   @RateBudget('lifecycle')
   restoreSession(
-    @Param('sessionId') sessionId: string,
-    @Body() body: Record<string, unknown>,
+    @Param('sessionId', SessionRefPipe) ref: SessionRef,
+    @Body() req: RestoreRequest,
   ): Promise<RestoreResponse> {
-    return this.lifecycle.restore(sessionId, body);
+    return this.lifecycle.restore(ref, req);
   }
 }

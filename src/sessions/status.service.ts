@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { queryValue, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import type { ValidationIssue } from '../errors/mas-error';
 import type { StatusResponse } from './dto/status.dto';
 import { statusOf } from './session.mapper';
-import { parseRefOrThrow, resolveRef } from './session-ref';
+import { resolveRef, type SessionRef } from './session-ref';
 import { SessionService } from './session.service';
 import type { KnownSession } from './snapshot';
 
@@ -16,13 +14,11 @@ export class StatusService {
     private readonly sessions: SessionService,
   ) {}
 
-  async status(query: Record<string, unknown>): Promise<StatusResponse> {
-    const issues: ValidationIssue[] = [];
-    const raw = queryValue(query, 'sessionId', issues);
-    throwIfIssues(issues);
+  /** `ref` undefined: the legacy session if live, else the most recently active live one. */
+  async status(ref: SessionRef | undefined): Promise<StatusResponse> {
     const snap = await this.sessions.snapshot();
     let k: KnownSession | undefined;
-    if (raw !== undefined) k = resolveRef(snap, parseRefOrThrow(raw, 'query', 'sessionId'), raw);
+    if (ref) k = resolveRef(snap, ref);
     else {
       const live = snap.sessions.filter((s) => s.tmux);
       k =

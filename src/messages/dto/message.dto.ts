@@ -1,27 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECEIPT_STATUSES, type ReceiptStatus } from '../../domain/vocabulary';
 
-export class MessageRequestDto {
-  @ApiProperty({
-    example: 'mas-ebef3e29',
-    description: 'Session reference: full id, short id or tmux name',
-  })
-  session!: string;
-  @ApiProperty({
-    example: 'agent-10,workers',
-    description:
-      'all | managers | workers | agent-NN | NN | windowN | N | meta|design|development|business|unit4 | unitN, comma-separated',
-  })
-  target!: string;
-  @ApiProperty({
-    example: 'Please review the API draft.',
-    description: 'At most 65536 UTF-8 bytes; no control characters but TAB and LF',
-  })
-  message!: string;
-  @ApiPropertyOptional({ default: true, description: 'false pastes without pressing Enter' })
-  execute?: boolean;
-}
-
 export class Receipt {
   @ApiProperty({ example: '10' }) agentId!: string;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;

@@ -5,16 +5,6 @@ import { AgentStatus } from './session.dto';
 const ID = 'ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 
-export class ConnectRequestDto {
-  @ApiPropertyOptional({ description: 'Accepted, no effect', default: false }) reconnect?: boolean;
-  @ApiPropertyOptional({
-    pattern: '^[A-Za-z0-9_-]{1,32}$',
-    example: 'unit1',
-    description: 'Window name, legacy alias or index',
-  })
-  window?: string;
-}
-
 export class ConnectionDetails {
   @ApiProperty({ example: 6 }) windows!: number;
   @ApiProperty({ example: 5 }) activeAgents!: number;
@@ -36,10 +26,6 @@ export class ConnectionInfo {
   @ApiProperty({ type: ConnectionDetails }) connectionDetails!: ConnectionDetails;
 }
 
-export class StopRequestDto {
-  @ApiPropertyOptional({ default: false, description: 'Skip the graceful phase' }) force?: boolean;
-}
-
 export class StopResponse {
   @ApiProperty({ example: ID }) sessionId!: string;
   @ApiProperty({ example: 'mas-ebef3e29' }) tmuxSession!: string;
@@ -49,12 +35,6 @@ export class StopResponse {
   @ApiProperty({ description: 'Every agent had exited before the kill' }) graceful!: boolean;
   @ApiPropertyOptional({ type: [String], example: ['INDEX_UPDATE_FAILED'] }) warnings?: string[];
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
-}
-
-export class RestoreRequestDto {
-  @ApiPropertyOptional({ default: false }) startAgents?: boolean;
-  @ApiPropertyOptional({ default: false, description: 'Stop a live session first' })
-  force?: boolean;
 }
 
 export class RestoreResponse {
