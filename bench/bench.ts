@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { treeTemplate } from '../src/tmux/tmux-format';
 import { parseEnv } from '../src/config/parse-env';
-import { resolveAgentCommand } from '../src/runs/session-layout';
+import { resolveAgentCommand } from '../src/domain/session-layout';
 import { hit, load, resetConnections, type LoadResult } from './load';
 import { measureMessage, measureRead, type Row, tables } from './matrix';
 import { populate } from './populate';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { MasConfig } from '../src/config/mas-config';
-import { planLayout } from '../src/runs/session-layout';
+import { planLayout } from '../src/domain/session-layout';
 import { SpawnTmuxRunner } from '../src/tmux/tmux-runner';
 import { TmuxGateway } from '../src/tmux/tmux.gateway';
 import { WorkspaceReader } from '../src/workspace/workspace.reader';

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from '../src/config/parse-env';
-import { resolveAgentCommand } from '../src/runs/session-layout';
+import { resolveAgentCommand } from '../src/domain/session-layout';
 import { hit, load, resetConnections } from './load';
 import { populate } from './populate';
 

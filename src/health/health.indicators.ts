@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { SAFE_WORD } from '../workspace/key-value';
-import { resolveAgentCommand } from '../runs/session-layout';
+import { resolveAgentCommand } from '../domain/session-layout';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 
 const PROBE_INTERVAL_MS = 10_000;

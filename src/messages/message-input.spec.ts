@@ -3,9 +3,9 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { toIssues } from '../common/validation/to-issues';
 import { ValidationError } from '../errors/mas-error';
-import { SessionRefPipe } from '../sessions/session-ref.pipe';
+import { SessionRefPipe } from '../core/session-ref.pipe';
 import { expandTarget, parseTarget } from './message-target';
-import { IsAgentText } from './message-text';
+import { IsAgentText } from '../domain/message-text';
 
 class Text {
   @IsAgentText() message!: string;

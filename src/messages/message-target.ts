@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsString, ValidateBy } from 'class-validator';
 import { Required } from '../common/validation/field.decorators';
-import { HOSTABLE_IDS, rosterSort, unitOf, UNIT_KEYS } from '../common/agents';
+import { HOSTABLE_IDS, rosterSort, unitOf, UNIT_KEYS } from '../domain/agents';
 
 export interface TargetSet {
   /** Ids named explicitly: outside the roster they produce `not_found` receipts. */

@@ -3,9 +3,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, RequestRejectedError, TmuxError } from '../errors/mas-error';
 import { SessionService } from '../sessions/session.service';
-import type { KnownSession } from '../sessions/snapshot';
+import type { KnownSession } from '../core/snapshot';
 import type { MessageResponse } from './dto/message.dto';
-import { DeliveryService, type DeliveryTarget, type Receipt } from './delivery.service';
+import { DeliveryService, type DeliveryTarget, type Receipt } from '../core/delivery.service';
 import type { MessageRequest } from './dto/message-request';
 import { expandTarget } from './message-target';
 

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { IdempotencyService } from '../common/idempotency.service';
+import { IdempotencyService } from '../core/idempotency.service';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
 import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';

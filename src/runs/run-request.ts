@@ -1,5 +1,5 @@
-import { rosterSort } from '../common/agents';
-import { normaliseText } from '../messages/message-text';
+import { rosterSort } from '../domain/agents';
+import { normaliseText } from '../domain/message-text';
 import type { AgentSpec } from './dto/agent-spec';
 import type { RunsRequest } from './dto/runs-request';
 

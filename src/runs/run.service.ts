@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { hashKey } from '../common/idempotency.service';
+import { hashKey } from '../core/idempotency.service';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxDuplicateError, TmuxError } from '../errors/mas-error';
-import { attachCommand } from '../sessions/session.mapper';
+import { attachCommand } from '../core/session.mapper';
 import { SessionService } from '../sessions/session.service';
-import type { KnownSession } from '../sessions/snapshot';
+import type { KnownSession } from '../core/snapshot';
 import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
 import type { RunsRequest } from './dto/runs-request';
 import { runPlan, type RunPlan } from './run-request';
-import { layoutProblems } from './layout-check';
-import { planLayout, resolveAgentCommand } from './session-layout';
-import { unsafeSlots } from './slot-dirs';
+import { layoutProblems } from '../core/layout-check';
+import { planLayout, resolveAgentCommand } from '../domain/session-layout';
+import { unsafeSlots } from '../core/slot-dirs';
 import { StartupJob } from './startup.job';
-import { rollbackTmux } from './rollback';
+import { rollbackTmux } from '../core/rollback';
 
 const DRAWS = 8;
 

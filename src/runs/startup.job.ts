@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError } from '../errors/mas-error';
-import { DeliveryService } from '../messages/delivery.service';
+import { DeliveryService } from '../core/delivery.service';
 import { SessionService } from '../sessions/session.service';
-import type { AgentView } from '../sessions/agent-status';
-import type { KnownSession } from '../sessions/snapshot';
-import type { StartupView } from '../sessions/startup';
+import type { AgentView } from '../core/agent-status';
+import type { KnownSession } from '../core/snapshot';
+import type { StartupView } from '../core/startup';
 
 const JOB_LIMIT_MS = 5 * 60_000;
 

@@ -7,18 +7,18 @@ import {
   TmuxDuplicateError,
   TmuxError,
 } from '../errors/mas-error';
-import { layoutProblems } from '../runs/layout-check';
-import { rollbackTmux } from '../runs/rollback';
-import { isRealPath, unsafeSlots } from '../runs/slot-dirs';
-import { planLayout, resolveAgentCommand } from '../runs/session-layout';
+import { layoutProblems } from '../core/layout-check';
+import { rollbackTmux } from '../core/rollback';
+import { isRealPath, unsafeSlots } from '../core/slot-dirs';
+import { planLayout, resolveAgentCommand } from '../domain/session-layout';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import { WorkspaceWriter } from '../workspace/workspace.writer';
-import { attachCommand, publicAgent, statusOf } from './session.mapper';
+import { attachCommand, publicAgent, statusOf } from '../core/session.mapper';
 import type { RestoreRequest, StopRequest } from './dto/session-requests';
-import type { SessionRef } from './session-ref';
+import type { SessionRef } from '../core/session-ref';
 import { SessionService } from './session.service';
 import type { TmuxSession } from '../tmux/tmux.types';
-import type { KnownSession } from './snapshot';
+import type { KnownSession } from '../core/snapshot';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,13 +2,13 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WINDOW_ALIASES } from '../common/agents';
+import { WINDOW_ALIASES } from '../domain/agents';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/mas-error';
 import { TmuxGateway } from '../tmux/tmux.gateway';
 import type { TmuxTree } from '../tmux/tmux.types';
 import { WorkspaceReader } from '../workspace/workspace.reader';
-import { SessionCache } from './session-cache';
+import { SessionCache } from '../core/session-cache';
 import {
   attachCommand,
   isRestorable,
@@ -16,12 +16,17 @@ import {
   statusOf,
   toSessionDetail,
   toSessionInfo,
-} from './session.mapper';
+} from '../core/session.mapper';
 import type { ConnectRequest } from './dto/session-requests';
 import type { ListSessionsQuery } from './dto/list-sessions.query';
-import { resolveRef, type SessionRef } from './session-ref';
-import { SessionState } from './session-state';
-import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } from './snapshot';
+import { resolveRef, type SessionRef } from '../core/session-ref';
+import { SessionState } from '../core/session-state';
+import {
+  joinSnapshot,
+  joinSnapshotYielding,
+  type KnownSession,
+  type Snapshot,
+} from '../core/snapshot';
 
 /** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
 const PAGES_PER_SNAPSHOT = 32;

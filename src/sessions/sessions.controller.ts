@@ -6,10 +6,10 @@ import { ApiErrors } from '../errors/error-response.dto';
 import { ConnectionInfo, RestoreResponse, StopResponse } from './dto/lifecycle.dto';
 import { ListSessionsQuery } from './dto/list-sessions.query';
 import { ConnectRequest, RestoreRequest, StopRequest } from './dto/session-requests';
-import { SessionAgents, SessionDetail, SessionList } from './dto/session.dto';
+import { SessionAgents, SessionDetail, SessionList } from '../core/dto/session.dto';
 import { LifecycleService } from './lifecycle.service';
-import { SESSION_REF_PATTERN, type SessionRef } from './session-ref';
-import { SessionRefPipe } from './session-ref.pipe';
+import { SESSION_REF_PATTERN, type SessionRef } from '../core/session-ref';
+import { SessionRefPipe } from '../core/session-ref.pipe';
 import { SessionService } from './session.service';
 
 const REF = {

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { DeliveryService } from '../messages/delivery.service';
+import { DeliveryService } from '../core/delivery.service';
 import { MessageService } from '../messages/message.service';
 import { MessagesController } from '../messages/messages.controller';
-import { IdempotencyService } from '../common/idempotency.service';
+import { IdempotencyService } from '../core/idempotency.service';
 import { RunService } from '../runs/run.service';
 import { RunsController } from '../runs/runs.controller';
 import { StartupJob } from '../runs/startup.job';
@@ -10,9 +10,9 @@ import { RootController } from '../root.controller';
 import { TmuxModule } from '../tmux/tmux.module';
 import { WorkspaceModule } from '../workspace/workspace.module';
 import { LifecycleService } from './lifecycle.service';
-import { SessionCache } from './session-cache';
+import { SessionCache } from '../core/session-cache';
 import { SessionService } from './session.service';
-import { SessionState } from './session-state';
+import { SessionState } from '../core/session-state';
 import { SessionsController } from './sessions.controller';
 import { StatusService } from './status.service';
 

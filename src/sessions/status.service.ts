@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type { StatusResponse } from './dto/status.dto';
-import { statusOf } from './session.mapper';
-import { resolveRef, type SessionRef } from './session-ref';
+import { statusOf } from '../core/session.mapper';
+import { resolveRef, type SessionRef } from '../core/session-ref';
 import { SessionService } from './session.service';
-import type { KnownSession } from './snapshot';
+import type { KnownSession } from '../core/snapshot';
 
 /** GET /status, the legacy summary, correct this time (contract §4.11). */
 @Injectable()

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isHostable } from '../common/agents';
+import { isHostable } from '../domain/agents';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { parseKeyValue } from './key-value';
 import { CAPS, readSafe, type SafeRead } from './safe-file';

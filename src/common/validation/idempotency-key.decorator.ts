@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { IdempotencyService } from '../idempotency.service';
+import { IdempotencyService } from '../../core/idempotency.service';
 
 /** The Idempotency-Key header (§4.12), validated: absent or empty is no key. */
 export const IdempotencyKey = createParamDecorator(

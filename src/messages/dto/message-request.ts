@@ -5,8 +5,8 @@ import {
   SESSION_REF_PATTERN,
   type SessionRef,
   toSessionRef,
-} from '../../sessions/session-ref';
-import { IsAgentText, normaliseText } from '../message-text';
+} from '../../core/session-ref';
+import { IsAgentText, normaliseText } from '../../domain/message-text';
 import { IsTarget, parseTarget, type TargetSet } from '../message-target';
 
 /** POST /message (contract §4.10). */

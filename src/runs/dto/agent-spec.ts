@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches, ValidateBy } from 'class-validator';
 import { Required } from '../../common/validation/field.decorators';
-import { IsAgentText } from '../../messages/message-text';
+import { IsAgentText } from '../../domain/message-text';
 
 export interface Hosts {
   ids: readonly string[];

@@ -1,5 +1,5 @@
-import { isHostable } from '../../common/agents';
-import { isValidText } from '../../messages/message-text';
+import { isHostable } from '../../domain/agents';
+import { isValidText } from '../../domain/message-text';
 import { type Hosts, hostsOf, markDuplicate, setHosts } from './agent-spec';
 
 /**

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SESSION_STATUSES, type SessionStatus } from '../../domain/vocabulary';
-import { AgentStatus } from './session.dto';
+import { AgentStatus } from '../../core/dto/session.dto';
 
 const ID = 'ebef3e29-0b76-4071-ad8d-d5d075397ec3';
 const WS = '/home/me/project/sessions/ebef3e29-0b76-4071-ad8d-d5d075397ec3';

@@ -1,6 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { QueryString } from '../../common/validation/field.decorators';
-import { IsSessionRef, SESSION_REF_PATTERN, type SessionRef, toSessionRef } from '../session-ref';
+import {
+  IsSessionRef,
+  SESSION_REF_PATTERN,
+  type SessionRef,
+  toSessionRef,
+} from '../../core/session-ref';
 
 /** GET /status (§4.11): one optional session reference. */
 export class StatusQuery {

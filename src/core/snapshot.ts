@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { rosterSort } from '../common/agents';
+import { rosterSort } from '../domain/agents';
 import type { TmuxSession, TmuxTree } from '../tmux/tmux.types';
 import { UUID_V4 } from '../workspace/workspace.reader';
 import type { Catalogue, SessionRecord } from '../workspace/workspace.types';

@@ -1,6 +1,6 @@
 import { accessSync, constants as C, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { roleOf, unitOf } from '../common/agents';
+import { roleOf, unitOf } from './agents';
 import type { MasConfig } from '../config/mas-config';
 import { AgentCommandError } from '../errors/mas-error';
 import type { PanePlan, SessionPlan, WindowPlan } from '../tmux/tmux.types';

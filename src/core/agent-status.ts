@@ -7,7 +7,7 @@ import {
   SHELLS,
   unitOf,
   type Role,
-} from '../common/agents';
+} from '../domain/agents';
 import type { TmuxPane, TmuxSession, TmuxWindow } from '../tmux/tmux.types';
 
 export interface AgentView {

@@ -1,4 +1,4 @@
-import type { KnownSession } from '../sessions/snapshot';
+import type { KnownSession } from './snapshot';
 import type { SessionPlan } from '../tmux/tmux.types';
 
 /**
