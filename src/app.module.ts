@@ -2,6 +2,9 @@ import { CacheModule } from '@nestjs/cache-manager';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from './config/mas-config';
 import { HealthModule } from './health/health.module';
+import { MessagesModule } from './messages/messages.module';
+import { RootController } from './root.controller';
+import { RunsModule } from './runs/runs.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Global()
@@ -26,8 +29,11 @@ export class AppModule {
         ConfigHolderModule.register(cfg),
         CacheModule.register({ isGlobal: true }),
         SessionsModule,
+        RunsModule,
+        MessagesModule,
         HealthModule,
       ],
+      controllers: [RootController],
     };
   }
 }

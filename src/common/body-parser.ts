@@ -1,8 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { RequestRejectedError, ValidationError } from '../errors/mas-error';
 
-/** Fastify enforces it while reading (413 before parsing, contract §2.2). */
-export const BODY_LIMIT = 1024 * 1024;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**

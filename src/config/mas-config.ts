@@ -54,3 +54,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n - ${problems.join('\n - ')}`);
   }
 }
+
+/** Request bodies: Fastify enforces it while reading (413 before parsing, contract §2.2). */
+export const BODY_LIMIT = 1024 * 1024;

@@ -6,7 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BODY_LIMIT } from '../common/body-parser';
+import { BODY_LIMIT } from '../config/mas-config';
 import { MasError, publicTmuxError, RequestRejectedError, ValidationError } from './mas-error';
 
 /** The one table from wire code to HTTP status (contract §3.2). */

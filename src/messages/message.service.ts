@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, RequestRejectedError, TmuxError } from '../errors/mas-error';
-import { SessionService } from '../sessions/session.service';
+import { SessionStore } from '../core/session-store';
 import type { KnownSession } from '../core/snapshot';
 import type { MessageResponse } from './dto/message.dto';
 import { DeliveryService, type DeliveryTarget, type Receipt } from '../core/delivery.service';
@@ -18,7 +18,7 @@ export class MessageService {
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionStore,
     private readonly delivery: DeliveryService,
   ) {}
 

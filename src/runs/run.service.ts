@@ -5,7 +5,7 @@ import { hashKey } from '../core/idempotency.service';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxDuplicateError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../core/session.mapper';
-import { SessionService } from '../sessions/session.service';
+import { SessionStore } from '../core/session-store';
 import type { KnownSession } from '../core/snapshot';
 import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
@@ -27,7 +27,7 @@ export class RunService {
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionStore,
     private readonly tmux: TmuxGateway,
     private readonly writer: WorkspaceWriter,
     private readonly startup: StartupJob,

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError } from '../errors/mas-error';
 import { DeliveryService } from '../core/delivery.service';
-import { SessionService } from '../sessions/session.service';
+import { SessionStore } from '../core/session-store';
 import type { AgentView } from '../core/agent-status';
 import type { KnownSession } from '../core/snapshot';
 import type { StartupView } from '../core/startup';
@@ -21,7 +21,7 @@ export class StartupJob implements OnApplicationShutdown {
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionStore,
     private readonly delivery: DeliveryService,
   ) {}
 

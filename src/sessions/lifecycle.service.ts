@@ -16,7 +16,7 @@ import { WorkspaceWriter } from '../workspace/workspace.writer';
 import { attachCommand, publicAgent, statusOf } from '../core/session.mapper';
 import type { RestoreRequest, StopRequest } from './dto/session-requests';
 import type { SessionRef } from '../core/session-ref';
-import { SessionService } from './session.service';
+import { SessionStore } from '../core/session-store';
 import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from '../core/snapshot';
 
@@ -29,7 +29,7 @@ export class LifecycleService {
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionStore,
     private readonly tmux: TmuxGateway,
     private readonly writer: WorkspaceWriter,
   ) {}

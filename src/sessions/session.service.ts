@@ -1,44 +1,30 @@
-import { readdir } from 'node:fs/promises';
-import * as path from 'node:path';
-import { setImmediate } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WINDOW_ALIASES } from '../domain/agents';
+import { Inject, Injectable } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { ConflictError, NotFoundError, ValidationError } from '../errors/mas-error';
-import { TmuxGateway } from '../tmux/tmux.gateway';
-import type { TmuxTree } from '../tmux/tmux.types';
-import { WorkspaceReader } from '../workspace/workspace.reader';
-import { SessionCache } from '../core/session-cache';
+import type { SessionAgents, SessionDetail } from '../core/dto/session.dto';
 import {
   attachCommand,
   isRestorable,
   publicAgent,
   statusOf,
   toSessionDetail,
-  toSessionInfo,
 } from '../core/session.mapper';
-import type { ConnectRequest } from './dto/session-requests';
+import type { SessionRef } from '../core/session-ref';
+import { SessionStore } from '../core/session-store';
+import type { Snapshot } from '../core/snapshot';
+import { WINDOW_ALIASES } from '../domain/agents';
+import { ConflictError, ValidationError } from '../errors/mas-error';
+import type { JsonText } from '../common/json-text';
+import type { ConnectionInfo } from './dto/lifecycle.dto';
 import type { ListSessionsQuery } from './dto/list-sessions.query';
-import { resolveRef, type SessionRef } from '../core/session-ref';
-import { SessionState } from '../core/session-state';
-import {
-  joinSnapshot,
-  joinSnapshotYielding,
-  type KnownSession,
-  type Snapshot,
-} from '../core/snapshot';
+import type { SessionList } from '../core/dto/session.dto';
+import type { ConnectRequest } from './dto/session-requests';
 
 /** Bounds the serialised pages kept per snapshot when clients page through many offsets. */
 const PAGES_PER_SNAPSHOT = 32;
-/** How old a snapshot may be to name a live session for a write that re-reads it (findLiveForWrite). */
-const WRITE_LOOKUP_MAX_AGE_MS = 30_000;
 
-/** Read use cases: list, detail, agents, connect; the snapshot (cache-aside) for every feature. */
+/** Read use cases: list, detail, agents, connect. */
 @Injectable()
 export class SessionService {
-  private readonly logger = new Logger('Sessions');
-  private readonly processNames: Set<string>;
-  private readonly infoMemo = new WeakMap<Snapshot, ReturnType<typeof toSessionInfo>[]>();
   private readonly pageMemo = new WeakMap<
     Snapshot,
     Map<string, { json: string; total: number; count: number }>
@@ -46,127 +32,21 @@ export class SessionService {
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly tmux: TmuxGateway,
-    private readonly reader: WorkspaceReader,
-    private readonly cache: SessionCache,
-    readonly state: SessionState,
-  ) {
-    const argv0 = cfg.agentCommand[0] ?? '';
-    this.processNames = new Set([path.basename(argv0), ...cfg.agentProcessNames].filter(Boolean));
-  }
-
-  /** One consistent view (R1); `fresh` bypasses the cache, as writes answer from a new listing. */
-  async snapshot(fresh = false): Promise<Snapshot> {
-    const fetch = async () => {
-      const t0 = performance.now();
-      const [tree, cat] = await Promise.all([this.tmux.listTree(), this.reader.catalogue()]);
-      const t1 = performance.now();
-      const snap = await joinSnapshotYielding(tree, cat, {
-        workspace: this.cfg.workspaceRoot,
-        processNames: this.processNames,
-        hidden: this.state.hidden,
-      });
-      const t2 = performance.now();
-      await setImmediate();
-      this.infos(snap); // derived in its own turn, so the first list after a refresh does not pay for it
-      this.logger.debug(
-        `snapshot of ${snap.sessions.length} sessions: tmux and files ${(t1 - t0).toFixed(1)}ms, join ${(t2 - t1).toFixed(1)}ms, list view ${(performance.now() - t2).toFixed(1)}ms (wall, in slices)`,
-      );
-      return snap;
-    };
-    return fresh ? fetch() : this.cache.get(fetch);
-  }
-
-  /**
-   * A fresh view of one known session from a session-scoped listing (`listed`, when the caller just
-   * got one from tmux) and its own files, for writes under the session lock; legacy sessions need
-   * the project file, so they take a full snapshot.
-   */
-  async fresh(
-    k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>,
-    listed?: TmuxTree,
-  ): Promise<KnownSession | undefined> {
-    if (k.source === 'legacy')
-      return (await this.snapshot(true)).sessions.find((s) => s.id === k.id);
-    const [tree, rec] = await Promise.all([
-      listed ?? this.tmux.listSession(k.tmuxName, true),
-      this.reader.readRecord(k.id),
-    ]);
-    const cat = {
-      records: rec ? [rec] : [],
-      indexCreatedAt: new Map<string, string>(),
-      indexUnreadable: false,
-    };
-    const snap = joinSnapshot(tree, cat, {
-      workspace: this.cfg.workspaceRoot,
-      processNames: this.processNames,
-      hidden: new Set(),
-    });
-    return snap.sessions.find((s) => s.id === k.id);
-  }
-
-  /** Like {@link fresh}, for a session that must still be known. */
-  async freshOrThrow(k: Pick<KnownSession, 'id' | 'source' | 'tmuxName'>): Promise<KnownSession> {
-    const now = await this.fresh(k);
-    if (!now)
-      throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
-    return now;
-  }
-
-  /** Names under `<ws>/sessions/` (no file reads): what a new id's short id must avoid. */
-  async sessionDirNames(): Promise<string[]> {
-    return readdir(this.reader.sessionsDir).catch(() => []);
-  }
-
-  sessionDir(id: string): string {
-    return this.reader.sessionDir(id);
-  }
-
-  invalidate(): void {
-    this.cache.invalidate();
-  }
-
-  /** Resolves a reference the boundary validated (R8: before any tmux call) in a snapshot. */
-  async find(ref: SessionRef, fresh = false): Promise<KnownSession> {
-    return resolveRef(await this.snapshot(fresh), ref);
-  }
-
-  /** {@link find} with the snapshot it resolved in, for a caller that checks more of it (restore). */
-  async findWithSnapshot(ref: SessionRef): Promise<{ k: KnownSession; snap: Snapshot }> {
-    const snap = await this.snapshot(true);
-    return { k: resolveRef(snap, ref), snap };
-  }
-
-  /**
-   * {@link find} for a write that re-reads the session under its lock: a live session found in a
-   * snapshot up to 30 s old is trusted to name it, without a refresh competing with the write.
-   * Anything else (not found, not live, ambiguous) is decided on the normal path.
-   */
-  async findLiveForWrite(ref: SessionRef): Promise<KnownSession> {
-    const old = this.cache.peek(WRITE_LOOKUP_MAX_AGE_MS);
-    if (old) {
-      try {
-        const k = resolveRef(old, ref);
-        if (k.tmux) return k;
-      } catch {
-        /* decided below, on a current snapshot */
-      }
-    }
-    return resolveRef(await this.snapshot(), ref);
-  }
+    private readonly store: SessionStore,
+  ) {}
 
   /**
    * GET /sessions as JSON text. A page's sessions are serialised once per snapshot and reused by
    * every request until the snapshot changes: at N=200 the 50 KB page was re-serialised per request.
    */
-  async list({ status, limit, offset }: ListSessionsQuery): Promise<string> {
-    const snap = await this.snapshot();
+  async list({ status, limit, offset }: ListSessionsQuery): Promise<JsonText<SessionList>> {
+    const snap = await this.store.snapshot();
     let pages = this.pageMemo.get(snap);
     if (!pages) this.pageMemo.set(snap, (pages = new Map()));
     const key = `${status}/${offset}/${limit}`;
     let page = pages.get(key);
     if (!page) {
-      const all = this.infos(snap).filter((s) => status === 'all' || s.status === status);
+      const all = this.store.infos(snap).filter((s) => status === 'all' || s.status === status);
       const sessions = all.slice(offset, offset + limit);
       page = { json: JSON.stringify(sessions), total: all.length, count: sessions.length };
       if (pages.size < PAGES_PER_SNAPSHOT) pages.set(key, page);
@@ -174,36 +54,12 @@ export class SessionService {
     return `{"sessions":${page.json},"total":${page.total},"count":${page.count},"limit":${limit},"offset":${offset},"timestamp":"${new Date().toISOString()}"}`;
   }
 
-  /**
-   * SessionInfo of every session, in list order, derived once per snapshot: the profile of a warm
-   * list at N=200 showed this mapping as the top cost when it ran per request (docs/PERFORMANCE.md).
-   * Safe because everything it reads is either in the snapshot or invalidates it (restores do).
-   */
-  private infos(snap: Snapshot): ReturnType<typeof toSessionInfo>[] {
-    let out = this.infoMemo.get(snap);
-    if (!out) {
-      out = snap.sessions
-        .map((k) => toSessionInfo(k, this.state))
-        .sort((a, b) =>
-          a.startedAt === b.startedAt
-            ? a.sessionId < b.sessionId
-              ? -1
-              : 1
-            : a.startedAt < b.startedAt
-              ? 1
-              : -1,
-        );
-      this.infoMemo.set(snap, out);
-    }
-    return out;
+  async detail(ref: SessionRef): Promise<SessionDetail> {
+    return toSessionDetail(await this.store.find(ref), this.store.state);
   }
 
-  async detail(ref: SessionRef) {
-    return toSessionDetail(await this.find(ref), this.state);
-  }
-
-  async agents(ref: SessionRef) {
-    const k = await this.find(ref);
+  async agents(ref: SessionRef): Promise<SessionAgents> {
+    const k = await this.store.find(ref);
     return {
       sessionId: k.id,
       tmuxSession: k.tmuxName,
@@ -213,9 +69,9 @@ export class SessionService {
   }
 
   /** Attach instructions; changes nothing (§4.6). */
-  async connect(ref: SessionRef, { window }: ConnectRequest) {
-    const k = await this.find(ref);
-    const status = statusOf(k, this.state);
+  async connect(ref: SessionRef, { window }: ConnectRequest): Promise<ConnectionInfo> {
+    const k = await this.store.find(ref);
+    const status = statusOf(k, this.store.state);
     if (status === 'restoring')
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
         sessionId: k.id,
@@ -265,9 +121,5 @@ export class SessionService {
         ...(focused !== undefined ? { focusedWindow: focused } : {}),
       },
     };
-  }
-
-  detailOf(k: KnownSession) {
-    return toSessionDetail(k, this.state);
   }
 }

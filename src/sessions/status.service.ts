@@ -3,7 +3,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import type { StatusResponse } from './dto/status.dto';
 import { statusOf } from '../core/session.mapper';
 import { resolveRef, type SessionRef } from '../core/session-ref';
-import { SessionService } from './session.service';
+import { SessionStore } from '../core/session-store';
 import type { KnownSession } from '../core/snapshot';
 
 /** GET /status, the legacy summary, correct this time (contract §4.11). */
@@ -11,7 +11,7 @@ import type { KnownSession } from '../core/snapshot';
 export class StatusService {
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionStore,
   ) {}
 
   /** `ref` undefined: the legacy session if live, else the most recently active live one. */
