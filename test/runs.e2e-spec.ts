@@ -338,10 +338,19 @@ describe('runs and lifecycle (e2e, real tmux)', () => {
     expect(c.attachCommand).toBe(
       `tmux -S ${server.socket} attach-session -t mas-${sessionId.slice(0, 8)}:unit1`,
     );
-    await request(t.http)
+    const nope = await request(t.http)
       .post(`/sessions/${sessionId}/connect`)
       .send({ window: 'nope' })
       .expect(400);
+    // §3.3: `received` is for path, query and header values only, never a body field
+    expect(nope.body.details.issues).toEqual([
+      {
+        location: 'body',
+        field: 'window',
+        rule: 'no_such_window',
+        message: 'the session has no such window',
+      },
+    ]);
     const s1 = (await request(t.http).post(`/sessions/${sessionId}/stop`).expect(200)).body;
     expect(s1).toMatchObject({
       status: 'stopped',

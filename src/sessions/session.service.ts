@@ -94,7 +94,6 @@ export class SessionService {
             field: 'window',
             rule: 'no_such_window',
             message: 'the session has no such window',
-            received: window,
           },
         ]);
       focused = /^[0-9]{1,2}$/.test(window) ? String(w.index) : w.name;

@@ -1,6 +1,7 @@
+import { SESSION_STATUSES } from '../../domain/vocabulary';
 import { QueryEnum, QueryInt } from '../../common/validation/field.decorators';
 
-export const STATUS_FILTERS = ['active', 'inactive', 'terminated', 'restoring', 'all'] as const;
+export const STATUS_FILTERS = [...SESSION_STATUSES, 'all'] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 /** GET /sessions (§4.4): every value at most once, empty values absent, integers as digits only. */
