@@ -22,7 +22,7 @@ export class MessageService {
     private readonly delivery: DeliveryService,
   ) {}
 
-  async send(req: MessageRequest) {
+  async send(req: MessageRequest): Promise<MessageResponse> {
     const { text, execute } = req;
     if (Buffer.byteLength(text) > MAX_BYTES)
       throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', {

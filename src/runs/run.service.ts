@@ -17,6 +17,7 @@ import { planLayout, resolveAgentCommand } from '../domain/session-layout';
 import { unsafeSlots } from '../core/slot-dirs';
 import { StartupJob } from './startup.job';
 import { rollbackTmux } from '../core/rollback';
+import type { RunsResponse } from './dto/run.dto';
 
 const DRAWS = 8;
 
@@ -33,7 +34,7 @@ export class RunService {
     private readonly startup: StartupJob,
   ) {}
 
-  async create(request: RunsRequest, idempotencyKey?: string) {
+  async create(request: RunsRequest, idempotencyKey?: string): Promise<RunsResponse> {
     const t0 = Date.now();
     const req = runPlan(request);
     const keyHash = idempotencyKey ? hashKey(idempotencyKey) : undefined;
@@ -140,7 +141,7 @@ export class RunService {
    * A live session created with this Idempotency-Key, for a retry whose first answer was a 504 (the
    * create may have run after all, T-51) or is unknown after a restart (§4.12).
    */
-  async findByKey(key: string) {
+  async findByKey(key: string): Promise<RunsResponse | undefined> {
     const k = await this.tagged(await this.tmux.listSessionNames(), hashKey(key));
     return k && this.response(k);
   }
@@ -153,7 +154,7 @@ export class RunService {
     return s && this.sessions.fresh({ id: s.tagSessionId, source: 'workspace', tmuxName: s.name });
   }
 
-  private response(k: KnownSession) {
+  private response(k: KnownSession): RunsResponse {
     return {
       sessionId: k.id,
       shortId: k.shortId,

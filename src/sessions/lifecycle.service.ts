@@ -19,6 +19,7 @@ import type { SessionRef } from '../core/session-ref';
 import { SessionStore } from '../core/session-store';
 import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from '../core/snapshot';
+import type { RestoreResponse, StopResponse } from './dto/lifecycle.dto';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,7 +35,7 @@ export class LifecycleService {
     private readonly writer: WorkspaceWriter,
   ) {}
 
-  async stop(ref: SessionRef, { force }: StopRequest) {
+  async stop(ref: SessionRef, { force }: StopRequest): Promise<StopResponse> {
     const first = await this.sessions.find(ref);
     if (this.sessions.state.restoring.has(first.id))
       throw new ConflictError('RESTORE_IN_PROGRESS', 'Session is being restored', {
@@ -114,7 +115,7 @@ export class LifecycleService {
     return now?.tmux && k.tmux && sameTmuxSession(now.tmux, k.tmux) ? now : undefined;
   }
 
-  async restore(ref: SessionRef, { startAgents, force }: RestoreRequest) {
+  async restore(ref: SessionRef, { startAgents, force }: RestoreRequest): Promise<RestoreResponse> {
     const state = this.sessions.state;
     const deadline = Date.now() + 20_000; // §4.8: one overall deadline, lock waits included
     const { k, snap } = await this.sessions.findWithSnapshot(ref);
