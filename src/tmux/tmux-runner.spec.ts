@@ -1,6 +1,5 @@
 // eslint-disable-next-line no-restricted-imports -- the spec replaces spawn to make it fail as Node does under EMFILE
 import childProcess = require('node:child_process');
-import { EventEmitter } from 'node:events';
 import { parseEnv } from '../config/parse-env';
 import { SpawnTmuxRunner } from './tmux-runner';
 import { TmuxGateway } from './tmux.gateway';
@@ -10,12 +9,8 @@ import { TmuxGateway } from './tmux.gateway';
  * EMFILE/ENFILE, then 'error' and 'close' on the next tick. An 'error' nobody listens to throws.
  */
 function failedChild(code: string): childProcess.ChildProcess {
-  const c = new EventEmitter() as unknown as childProcess.ChildProcess & {
-    stdin: null;
-    stdout: null;
-    stderr: null;
-  };
-  Object.assign(c, { pid: undefined, stdin: null, stdout: null, stderr: null });
+  // a ChildProcess that never spawned: no pid, and stdin, stdout and stderr are null
+  const c = new childProcess.ChildProcess();
   process.nextTick(() => {
     c.emit(
       'error',
