@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxError } from '../errors/mas-error';
@@ -35,7 +36,6 @@ export interface Receipt {
 }
 
 const isTimeout = (e: unknown) => e instanceof MasError && e.code === 'TMUX_TIMEOUT';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Message delivery of contract §7.6, shared by /message and the prompts of /runs. Text reaches

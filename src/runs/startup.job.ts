@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError } from '../errors/mas-error';
@@ -9,6 +10,8 @@ import type { KnownSession } from '../sessions/snapshot';
 import type { StartupView } from '../sessions/startup';
 
 const JOB_LIMIT_MS = 5 * 60_000;
+// A pending launch check or prompt delay must not keep a closing process alive.
+const UNREF = { ref: false } as const;
 
 /**
  * The background phase of POST /runs (contract §4.9): launch check, then each prompt typed in
@@ -73,7 +76,7 @@ export class StartupJob implements OnApplicationShutdown {
   ): Promise<void> {
     const id = k.id;
     const launchedAt = Date.now();
-    await sleep(this.cfg.agentLaunchCheckMs);
+    await sleep(this.cfg.agentLaunchCheckMs, undefined, UNREF);
     if (stop()) return;
     const checked = await this.agentsOf(k);
     if (stop()) return;
@@ -81,7 +84,7 @@ export class StartupJob implements OnApplicationShutdown {
       if (checked?.get(p.agentId)?.status !== 'running')
         Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
-    await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)));
+    await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)), undefined, UNREF);
     for (const p of view.prompts) {
       if (stop()) return;
       if (p.state !== 'pending') continue;
@@ -164,6 +167,3 @@ export class StartupJob implements OnApplicationShutdown {
     this.sessions.invalidate();
   }
 }
-
-// unref: a pending prompt delay must not keep a closing process alive.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { bodyBool, throwIfIssues } from '../common/input';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
@@ -19,8 +20,6 @@ import { attachCommand, publicAgent, statusOf } from './session.mapper';
 import { SessionService } from './session.service';
 import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from './snapshot';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stop and restore (contract §4.7, §4.8, §7.7). */
 @Injectable()
