@@ -1,3 +1,4 @@
+import { attachArgs } from '../tmux/tmux-args';
 import type { AgentView } from './agent-status';
 import type { KnownSession } from './snapshot';
 import type { SessionState } from './session-state';
@@ -65,14 +66,16 @@ export function toSessionDetail(k: KnownSession, state: SessionState) {
   };
 }
 
+/** Only the socket path can hold characters a shell would read (§4.6): it alone is quoted. */
+const shellWord = (s: string): string =>
+  /^[A-Za-z0-9._/@%+,:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** `tmux [-S socket] attach-session -t mas-<short>[:window]` (§4.6). */
 export function attachCommand(
   tmuxName: string,
   socket: string | undefined,
   window?: string,
 ): string {
-  const s = socket
-    ? `-S ${/^[A-Za-z0-9._/@%+,:-]+$/.test(socket) ? socket : `'${socket.replace(/'/g, `'\\''`)}'`} `
-    : '';
-  return `tmux ${s}attach-session -t ${tmuxName}${window !== undefined ? `:${window}` : ''}`;
+  const target = window !== undefined ? `${tmuxName}:${window}` : tmuxName;
+  return ['tmux', ...(socket ? ['-S', shellWord(socket)] : []), ...attachArgs(target)].join(' ');
 }

@@ -67,6 +67,9 @@ export function retarget(commands: string[][], name: string, id: string): string
   );
 }
 
+/** The one attach argv: our control client runs it (T-71), users get it as a command line (§4.6). */
+export const attachArgs = (target: string): string[] => ['attach-session', '-t', target];
+
 /** Exact session target for a name we created (T-21): `=name` for session commands. */
 export const exactSession = (name: string): string => `=${name}`;
 /** Exact window or pane target: `=name:W` / `=name:W.P` (T-21). */
