@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KEY_ALLOWLIST } from '../tmux/tmux-args';
 import { ConfigError, type MasConfig } from './mas-config';
 
 type Env = Record<string, string | undefined>;
 
 const DEFAULT_AGENT = 'claude --model sonnet --dangerously-skip-permissions';
 const DEFAULT_ORIGINS = 'http://localhost:5173,http://127.0.0.1:5173';
-/** Keys a stop may send: one named key per call (T-33), never client text. */
-export const STOP_KEY_ALLOWLIST = new Set(['C-c', 'C-d', 'Escape', 'Enter', 'q']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Parses and checks `process.env`; throws {@link ConfigError} listing every problem. */
@@ -49,10 +48,8 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
   );
   const agentStopKeys = list('MAS_AGENT_STOP_KEYS', 'C-c,C-c');
   for (const k of agentStopKeys)
-    if (!STOP_KEY_ALLOWLIST.has(k))
-      problems.push(
-        `MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...STOP_KEY_ALLOWLIST].join(', ')}`,
-      );
+    if (!KEY_ALLOWLIST.has(k))
+      problems.push(`MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...KEY_ALLOWLIST].join(', ')}`);
   const sendEof = env.MAS_SEND_EOF ?? 'false';
   const tmuxControl = env.MAS_TMUX_CONTROL ?? 'true';
   if (!['true', 'false'].includes(tmuxControl))

@@ -7,6 +7,7 @@ import {
   createSessionCommands,
   createWindowCommands,
   exactSession,
+  KEY_ALLOWLIST,
   packCommands,
   retarget,
   takeCreatedId,
@@ -29,9 +30,6 @@ import type { RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
 import type { SessionPlan, TmuxTree } from './tmux.types';
-
-/** Keys the service may send with send-keys, one per call (T-33). Never client text. */
-const KEY_ALLOWLIST = new Set(['Enter', 'C-c', 'C-d', 'Escape', 'q']);
 
 /**
  * Typed tmux operations. Not a WebSocket gateway: the service's one door to tmux. How a call travels
