@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KEY_ALLOWLIST } from '../tmux/tmux-args';
+import { DEFAULT_BREAKER } from '../tmux/tmux-breaker';
 import { ConfigError, type MasConfig } from './mas-config';
 
 type Env = Record<string, string | undefined>;
@@ -95,10 +96,15 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     agentStopKeys,
     idempotencyTtlMs: int('MAS_IDEMPOTENCY_TTL_MS', 86_400_000, 1000, 604_800_000),
     breaker: {
-      resetTimeoutMs: int('MAS_BREAKER_RESET_MS', 15_000, 100, 300_000),
-      rollingWindowMs: int('MAS_BREAKER_WINDOW_MS', 30_000, 1000, 600_000),
-      volumeThreshold: int('MAS_BREAKER_VOLUME', 5, 5, 10_000), // ≥ 5: opossum's default 0 opens on the first failure
-      errorThresholdPercentage: int('MAS_BREAKER_ERROR_PERCENT', 50, 1, 100),
+      resetTimeoutMs: int('MAS_BREAKER_RESET_MS', DEFAULT_BREAKER.resetTimeoutMs, 100, 300_000),
+      rollingWindowMs: int('MAS_BREAKER_WINDOW_MS', DEFAULT_BREAKER.rollingWindowMs, 1000, 600_000),
+      volumeThreshold: int('MAS_BREAKER_VOLUME', DEFAULT_BREAKER.volumeThreshold, 5, 10_000), // ≥ 5: opossum's default 0 opens on the first failure
+      errorThresholdPercentage: int(
+        'MAS_BREAKER_ERROR_PERCENT',
+        DEFAULT_BREAKER.errorThresholdPercentage,
+        1,
+        100,
+      ),
     },
     rateLimits: {
       runs: int('MAS_RATE_LIMIT_RUNS', 10, 1, 1_000_000),
