@@ -199,20 +199,6 @@ export class TmuxGateway implements OnModuleDestroy {
     await this.tmux.write(['kill-session', '-t', target], 'kill-session', true);
   }
 
-  async hasSession(name: string): Promise<boolean> {
-    try {
-      const r = await this.tmux.read({
-        args: ['has-session', '-t', exactSession(name)],
-        op: 'has-session',
-        noServerOk: true,
-      });
-      return r.exitCode === 0;
-    } catch (e) {
-      if (e instanceof MasError && e.code === 'TMUX_GONE') return false;
-      throw e;
-    }
-  }
-
   /** Text reaches tmux only on stdin (T-41). */
   async loadBuffer(buffer: string, text: string): Promise<void> {
     await this.tmux.write(['load-buffer', '-b', buffer, '-'], 'load-buffer', false, {
