@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { MasError } from '../errors/mas-error';
-import { DeliveryService } from '../messages/delivery.service';
+import { DeliveryService, failureReceipt } from '../messages/delivery.service';
 import { SessionService } from '../sessions/session.service';
 import type { AgentView } from '../sessions/agent-status';
 import type { KnownSession } from '../sessions/snapshot';
@@ -130,10 +129,8 @@ export class StartupJob implements OnApplicationShutdown {
           reason: r.reason ?? 'TMUX_ERROR',
         });
     } catch (e) {
-      Object.assign(p, {
-        state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed',
-        reason: e instanceof MasError ? e.code : 'TMUX_ERROR',
-      });
+      const { status, reason } = failureReceipt(e);
+      Object.assign(p, { state: status, reason });
     }
     this.logger.log(
       `prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`,
