@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KEY_ALLOWLIST } from '../tmux/tmux-args';
+import { DEFAULT_BREAKER } from '../tmux/tmux-breaker';
 import { ConfigError, type MasConfig } from './mas-config';
 
 type Env = Record<string, string | undefined>;
 
 const DEFAULT_AGENT = 'claude --model sonnet --dangerously-skip-permissions';
 const DEFAULT_ORIGINS = 'http://localhost:5173,http://127.0.0.1:5173';
-/** Keys a stop may send: one named key per call (T-33), never client text. */
-export const STOP_KEY_ALLOWLIST = new Set(['C-c', 'C-d', 'Escape', 'Enter', 'q']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Parses and checks `process.env`; throws {@link ConfigError} listing every problem. */
@@ -49,10 +49,8 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
   );
   const agentStopKeys = list('MAS_AGENT_STOP_KEYS', 'C-c,C-c');
   for (const k of agentStopKeys)
-    if (!STOP_KEY_ALLOWLIST.has(k))
-      problems.push(
-        `MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...STOP_KEY_ALLOWLIST].join(', ')}`,
-      );
+    if (!KEY_ALLOWLIST.has(k))
+      problems.push(`MAS_AGENT_STOP_KEYS: "${k}" is not one of ${[...KEY_ALLOWLIST].join(', ')}`);
   const sendEof = env.MAS_SEND_EOF ?? 'false';
   const tmuxControl = env.MAS_TMUX_CONTROL ?? 'true';
   if (!['true', 'false'].includes(tmuxControl))
@@ -98,10 +96,15 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     agentStopKeys,
     idempotencyTtlMs: int('MAS_IDEMPOTENCY_TTL_MS', 86_400_000, 1000, 604_800_000),
     breaker: {
-      resetTimeoutMs: int('MAS_BREAKER_RESET_MS', 15_000, 100, 300_000),
-      rollingWindowMs: int('MAS_BREAKER_WINDOW_MS', 30_000, 1000, 600_000),
-      volumeThreshold: int('MAS_BREAKER_VOLUME', 5, 5, 10_000), // ≥ 5: opossum's default 0 opens on the first failure
-      errorThresholdPercentage: int('MAS_BREAKER_ERROR_PERCENT', 50, 1, 100),
+      resetTimeoutMs: int('MAS_BREAKER_RESET_MS', DEFAULT_BREAKER.resetTimeoutMs, 100, 300_000),
+      rollingWindowMs: int('MAS_BREAKER_WINDOW_MS', DEFAULT_BREAKER.rollingWindowMs, 1000, 600_000),
+      volumeThreshold: int('MAS_BREAKER_VOLUME', DEFAULT_BREAKER.volumeThreshold, 5, 10_000), // ≥ 5: opossum's default 0 opens on the first failure
+      errorThresholdPercentage: int(
+        'MAS_BREAKER_ERROR_PERCENT',
+        DEFAULT_BREAKER.errorThresholdPercentage,
+        1,
+        100,
+      ),
     },
     rateLimits: {
       runs: int('MAS_RATE_LIMIT_RUNS', 10, 1, 1_000_000),

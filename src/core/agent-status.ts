@@ -1,7 +1,6 @@
 import {
   agentForPane,
   agentName,
-  creationWindowName,
   roleOf,
   rosterSort,
   SHELLS,
@@ -127,5 +126,3 @@ export function windowViews(s: TmuxSession, located: Map<string, Located>): Wind
     lastActivity: new Date(w.activity * 1000).toISOString(),
   }));
 }
-
-export { creationWindowName };

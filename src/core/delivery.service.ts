@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxError } from '../errors/mas-error';
@@ -35,7 +36,12 @@ export interface Receipt {
 }
 
 const isTimeout = (e: unknown) => e instanceof MasError && e.code === 'TMUX_TIMEOUT';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The one error→receipt mapping: a timeout may have typed (unknown, T-51), anything else failed. */
+export function failureReceipt(e: unknown): { status: 'unknown' | 'failed'; reason: string } {
+  if (isTimeout(e)) return { status: 'unknown', reason: 'TMUX_TIMEOUT' };
+  return { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' };
+}
 
 /**
  * Message delivery of contract §7.6, shared by /message and the prompts of /runs. Text reaches
@@ -108,13 +114,7 @@ export class DeliveryService {
           out = await this.tmux.pasteMany(buffer, rest, session);
         } catch (e) {
           // one client carried every paste of this round: a timeout leaves all of them unknown (T-51)
-          for (const t of rest)
-            Object.assign(
-              receipts.get(t.agentId)!,
-              isTimeout(e)
-                ? { status: 'unknown', reason: 'TMUX_TIMEOUT' }
-                : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' },
-            );
+          for (const t of rest) Object.assign(receipts.get(t.agentId)!, failureReceipt(e));
           stopped = true;
           break;
         }
@@ -154,12 +154,7 @@ export class DeliveryService {
           await this.tmux.sendKey(t.paneId, 'Enter');
           r.status = 'delivered';
         } catch (e) {
-          Object.assign(
-            r,
-            isTimeout(e)
-              ? { status: 'unknown', reason: 'TMUX_TIMEOUT' }
-              : { status: 'failed', reason: e instanceof MasError ? e.code : 'TMUX_ERROR' },
-          );
+          Object.assign(r, failureReceipt(e));
         }
       }),
     );

@@ -1,4 +1,6 @@
 import type { SessionStatus } from '../domain/vocabulary';
+import type { MasConfig } from '../config/mas-config';
+import { attachArgs } from '../tmux/tmux-args';
 import type { AgentView } from './agent-status';
 import type { AgentStatus, SessionDetail, SessionInfo } from './dto/session.dto';
 import type { KnownSession } from './snapshot';
@@ -67,14 +69,18 @@ export function toSessionDetail(k: KnownSession, state: SessionState): SessionDe
   };
 }
 
+/** Only the socket path can hold characters a shell would read (§4.6): it alone is quoted. */
+const shellWord = (s: string): string =>
+  /^[A-Za-z0-9._/@%+,:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** `tmux [-S socket] attach-session -t mas-<short>[:window]` (§4.6). */
 export function attachCommand(
   tmuxName: string,
-  socket: string | undefined,
+  cfg: Pick<MasConfig, 'tmuxSocket' | 'tmuxSocketExplicit'>,
   window?: string,
 ): string {
-  const s = socket
-    ? `-S ${/^[A-Za-z0-9._/@%+,:-]+$/.test(socket) ? socket : `'${socket.replace(/'/g, `'\\''`)}'`} `
-    : '';
-  return `tmux ${s}attach-session -t ${tmuxName}${window !== undefined ? `:${window}` : ''}`;
+  // the default socket needs no -S: plain `tmux attach` finds it (§4.6)
+  const socket = cfg.tmuxSocketExplicit ? cfg.tmuxSocket : undefined;
+  const target = window !== undefined ? `${tmuxName}:${window}` : tmuxName;
+  return ['tmux', ...(socket ? ['-S', shellWord(socket)] : []), ...attachArgs(target)].join(' ');
 }

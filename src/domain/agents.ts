@@ -46,10 +46,6 @@ export function agentName(id: string): string {
   return u === 4 ? `Unit 4 Worker ${id[1]}` : `${UNIT_NAMES[u]} Worker ${id[1]}`;
 }
 
-/** Creation-layout window of a unit (§7.3): 0 → meta-manager, u → unit<u>. */
-export const creationWindowName = (unit: number): string =>
-  unit === 0 ? 'meta-manager' : `unit${unit}`;
-
 /** Maps a window name of either layout to its unit (§5.3); window indices play no part. */
 const WINDOW_UNITS: Record<string, number> = {
   'meta-manager': 0,

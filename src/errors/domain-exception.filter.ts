@@ -63,34 +63,19 @@ export class DomainExceptionFilter implements ExceptionFilter {
       return;
     }
     const err = this.toMasError(exception);
-    let status = err ? (STATUS[err.code] ?? 500) : 500;
-    let body: ErrorBody;
+    const status = err ? statusOf(err.code) : 500;
     if (err && status !== 500) {
-      body = {
-        error: err.message,
-        code: err.code,
-        details: err.details,
-        timestamp: new Date().toISOString(),
-      };
-      if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
       if (status >= 500)
         this.logger.warn(
           `${req.method} ${req.url} -> ${status} ${err.code} ${JSON.stringify((err as { internal?: unknown }).internal ?? {})}`,
         );
-    } else {
-      status = 500;
-      this.logger.error(
-        `defect on ${req.method} ${req.url}: ${exception instanceof Error ? exception.stack : String(exception)}`,
-      );
-      body = {
-        error: 'Internal error',
-        code: 'INTERNAL_ERROR',
-        timestamp: new Date().toISOString(),
-      };
+      if (!res.sent) sendError(res, err);
+      return;
     }
-    if (body.details === undefined) delete body.details;
-    if (res.sent) return;
-    res.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+    this.logger.error(
+      `defect on ${req.method} ${req.url}: ${exception instanceof Error ? exception.stack : String(exception)}`,
+    );
+    if (!res.sent) send(res, 500, envelope('Internal error', 'INTERNAL_ERROR'));
   }
 
   private toMasError(exception: unknown): MasError | undefined {
@@ -128,23 +113,28 @@ export function statusOf(code: string): number {
   return STATUS[code] ?? 500;
 }
 
-/** The envelope of §3.1 for an expected failure. */
-export function errorBody(err: MasError): ErrorBody {
-  const body: ErrorBody = {
-    error: err.message,
-    code: err.code,
-    details: err.details,
+/** The one builder of the §3.1 envelope; `details` is left out rather than sent empty. */
+export function envelope(
+  error: string,
+  code: string,
+  details?: Record<string, unknown>,
+): ErrorBody {
+  return {
+    error,
+    code,
+    ...(details !== undefined ? { details } : {}),
     timestamp: new Date().toISOString(),
   };
-  if (body.details === undefined) delete body.details;
-  return body;
 }
 
-/** For hooks that answer before Nest's filter chain (body parsing, origin, host, token, rate). */
+/** The envelope of §3.1 for an expected failure. */
+export const errorBody = (err: MasError): ErrorBody => envelope(err.message, err.code, err.details);
+
+const send = (res: FastifyReply, status: number, body: ErrorBody): void =>
+  void res.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+
+/** Answers an expected failure: from the filter, and from hooks that answer before Nest's filter chain. */
 export function sendError(res: FastifyReply, err: MasError): void {
   if (err.retryAfter !== undefined) res.header('retry-after', String(err.retryAfter));
-  res
-    .code(statusOf(err.code))
-    .type('application/json; charset=utf-8')
-    .send(JSON.stringify(errorBody(err)));
+  send(res, statusOf(err.code), errorBody(err));
 }

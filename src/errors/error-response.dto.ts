@@ -6,6 +6,7 @@ import {
   ApiResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { envelope } from './domain-exception.filter';
 
 /** The error envelope of contract §3.1; `error` is always a human sentence. */
 export class ErrorResponse {
@@ -19,10 +20,9 @@ export class ErrorResponse {
 }
 
 const T = '2026-11-25T20:00:24.892Z';
+/** The documented examples are real envelopes, with a fixed time so the document is stable. */
 const e = (error: string, code: string, details?: Record<string, unknown>) => ({
-  error,
-  code,
-  ...(details ? { details } : {}),
+  ...envelope(error, code, details),
   timestamp: T,
 });
 

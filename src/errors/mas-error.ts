@@ -14,12 +14,12 @@ export type Details = Record<string, unknown>;
  * exceptions; only DomainExceptionFilter knows statuses.
  */
 export abstract class MasError extends Error {
-  /** Seconds for the Retry-After header, when the client may try again. */
-  retryAfter?: number;
   protected constructor(
     readonly code: string,
     message: string,
     readonly details?: Details,
+    /** Seconds for the Retry-After header, when the client may try again. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = new.target.name;
@@ -49,8 +49,7 @@ export class RequestRejectedError extends MasError {
     details?: Details,
     retryAfter?: number,
   ) {
-    super(code, message, details);
-    this.retryAfter = retryAfter;
+    super(code, message, details, retryAfter);
   }
 }
 
@@ -75,8 +74,7 @@ export class ConflictError extends MasError {
     details?: Details,
     retryAfter?: number,
   ) {
-    super(code, message, details);
-    this.retryAfter = retryAfter;
+    super(code, message, details, retryAfter);
   }
 }
 
@@ -88,15 +86,13 @@ export class NotRestorableError extends MasError {
 
 export class WorkspaceError extends MasError {
   constructor(reason: string, message: string, retryAfter = 5) {
-    super('WORKSPACE_UNAVAILABLE', message, { reason });
-    this.retryAfter = retryAfter;
+    super('WORKSPACE_UNAVAILABLE', message, { reason }, retryAfter);
   }
 }
 
 export class AgentCommandError extends MasError {
   constructor(message: string) {
-    super('AGENT_COMMAND_UNAVAILABLE', message);
-    this.retryAfter = 5;
+    super('AGENT_COMMAND_UNAVAILABLE', message, undefined, 5);
   }
 }
 
@@ -120,8 +116,7 @@ export class TmuxError extends MasError {
     /** Logged, never sent: subcommand, exit code, first stderr line. */
     readonly internal?: Details,
   ) {
-    super(code, message, details);
-    this.retryAfter = retryAfter;
+    super(code, message, details, retryAfter);
   }
 
   static unavailable(reason: TmuxUnavailableReason, retryAfter = 5, internal?: Details): TmuxError {
@@ -191,7 +186,6 @@ export function publicTmuxError(e: MasError): MasError {
 /** GET /health/ready only: some check is down (§2.4). */
 export class NotReadyError extends MasError {
   constructor(checks: Details) {
-    super('NOT_READY', 'Service is not ready', { checks });
-    this.retryAfter = 5;
+    super('NOT_READY', 'Service is not ready', { checks }, 5);
   }
 }

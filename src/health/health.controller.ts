@@ -7,6 +7,7 @@ import { Public, RateBudget } from '../common/route-policy';
 import { ErrorResponse } from '../errors/error-response.dto';
 import { NotReadyError } from '../errors/mas-error';
 import { Liveness, Readiness } from './dto/health.dto';
+import { TmuxHealthIndicator } from '../tmux/tmux.health';
 import { ReadinessIndicators } from './health.indicators';
 
 @ApiTags('Health')
@@ -15,6 +16,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly checks: ReadinessIndicators,
+    private readonly tmux: TmuxHealthIndicator,
   ) {}
 
   @Get()
@@ -37,7 +39,7 @@ export class HealthController {
     let ok = true;
     try {
       const r = await this.health.check([
-        () => this.checks.tmuxCheck(),
+        () => this.tmux.isHealthy(),
         () => this.checks.workspaceCheck(),
         () => this.checks.agentCommandCheck(),
       ]);

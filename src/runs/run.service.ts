@@ -164,10 +164,7 @@ export class RunService {
       unitDir: k.unitDir,
       workflowsDir: k.workflowsDir,
       startedAt: k.startedAt,
-      attachCommand: attachCommand(
-        k.tmuxName,
-        this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
-      ),
+      attachCommand: attachCommand(k.tmuxName, this.cfg),
       agents: k.roster,
     };
   }

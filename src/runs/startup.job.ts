@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { MasError } from '../errors/mas-error';
-import { DeliveryService } from '../core/delivery.service';
+import { DeliveryService, failureReceipt } from '../core/delivery.service';
 import { SessionStore } from '../core/session-store';
 import type { AgentView } from '../core/agent-status';
 import type { KnownSession } from '../core/snapshot';
 import type { StartupView } from '../core/startup';
 
 const JOB_LIMIT_MS = 5 * 60_000;
+// A pending launch check or prompt delay must not keep a closing process alive.
+const UNREF = { ref: false } as const;
 
 /**
  * The background phase of POST /runs (contract §4.9): launch check, then each prompt typed in
@@ -73,7 +75,7 @@ export class StartupJob implements OnApplicationShutdown {
   ): Promise<void> {
     const id = k.id;
     const launchedAt = Date.now();
-    await sleep(this.cfg.agentLaunchCheckMs);
+    await sleep(this.cfg.agentLaunchCheckMs, undefined, UNREF);
     if (stop()) return;
     const checked = await this.agentsOf(k);
     if (stop()) return;
@@ -81,7 +83,7 @@ export class StartupJob implements OnApplicationShutdown {
       if (checked?.get(p.agentId)?.status !== 'running')
         Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
-    await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)));
+    await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)), undefined, UNREF);
     for (const p of view.prompts) {
       if (stop()) return;
       if (p.state !== 'pending') continue;
@@ -127,10 +129,8 @@ export class StartupJob implements OnApplicationShutdown {
           reason: r.reason ?? 'TMUX_ERROR',
         });
     } catch (e) {
-      Object.assign(p, {
-        state: e instanceof MasError && e.code === 'TMUX_TIMEOUT' ? 'unknown' : 'failed',
-        reason: e instanceof MasError ? e.code : 'TMUX_ERROR',
-      });
+      const { status, reason } = failureReceipt(e);
+      Object.assign(p, { state: status, reason });
     }
     this.logger.log(
       `prompt ${p.agentId} of ${id.slice(0, 8)}: ${p.state} (${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)})`,
@@ -164,6 +164,3 @@ export class StartupJob implements OnApplicationShutdown {
     this.sessions.invalidate();
   }
 }
-
-// unref: a pending prompt delay must not keep a closing process alive.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

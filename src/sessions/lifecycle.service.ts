@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import {
@@ -20,8 +21,6 @@ import { SessionStore } from '../core/session-store';
 import type { TmuxSession } from '../tmux/tmux.types';
 import type { KnownSession } from '../core/snapshot';
 import type { RestoreResponse, StopResponse } from './dto/lifecycle.dto';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stop and restore (contract §4.7, §4.8, §7.7). */
 @Injectable()
@@ -202,10 +201,7 @@ export class LifecycleService {
       return {
         sessionId: k.id,
         tmuxSession: k.tmuxName,
-        attachCommand: attachCommand(
-          k.tmuxName,
-          this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
-        ),
+        attachCommand: attachCommand(k.tmuxName, this.cfg),
         status: 'restored' as const,
         agentsStarted: launched.some((a) => a.status === 'running'),
         agents: after.agents.map(publicAgent),

@@ -103,11 +103,7 @@ export class SessionService {
       shortId: k.shortId,
       tmuxSession: k.tmuxName,
       status: 'connected' as const,
-      attachCommand: attachCommand(
-        k.tmuxName,
-        this.cfg.tmuxSocketExplicit ? this.cfg.tmuxSocket : undefined,
-        focused,
-      ),
+      attachCommand: attachCommand(k.tmuxName, this.cfg, focused),
       workingDir: k.workingDir,
       unitDir: k.unitDir,
       workflowsDir: k.workflowsDir,

@@ -67,6 +67,12 @@ export function retarget(commands: string[][], name: string, id: string): string
   );
 }
 
+/** Keys the service may send with send-keys, one per call (T-33); never client text. Config checks stop keys against it. */
+export const KEY_ALLOWLIST: ReadonlySet<string> = new Set(['C-c', 'C-d', 'Escape', 'Enter', 'q']);
+
+/** The one attach argv: our control client runs it (T-71), users get it as a command line (§4.6). */
+export const attachArgs = (target: string): string[] => ['attach-session', '-t', target];
+
 /** Exact session target for a name we created (T-21): `=name` for session commands. */
 export const exactSession = (name: string): string => `=${name}`;
 /** Exact window or pane target: `=name:W` / `=name:W.P` (T-21). */

@@ -9,6 +9,7 @@ export interface BreakerOptions {
   errorThresholdPercentage: number;
 }
 
+/** The one source of the breaker defaults (design §5); env overrides them in parse-env. */
 export const DEFAULT_BREAKER: BreakerOptions = {
   resetTimeoutMs: 15_000,
   rollingWindowMs: 30_000,

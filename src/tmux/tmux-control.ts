@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BlockReader, controlLine, type Block } from './control-line';
 import type { ControlProcess, RunResult } from './tmux-runner';
+import { attachArgs } from './tmux-args';
 
 export interface ControlOptions {
   /** Per command line; on expiry the channel is dropped and every line in flight is unknown (T-51). */
@@ -146,7 +147,7 @@ export class TmuxControlChannel {
     const t0 = Date.now();
     let proc: ControlProcess;
     try {
-      proc = this.spawn(['-C', 'attach-session', '-t', attach]);
+      proc = this.spawn(['-C', ...attachArgs(attach)]);
     } catch (e) {
       this.logger.warn(`control client not started (${String(e)}); forking instead`);
       return this.fail(false);

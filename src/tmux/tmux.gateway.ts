@@ -7,6 +7,7 @@ import {
   createSessionCommands,
   createWindowCommands,
   exactSession,
+  KEY_ALLOWLIST,
   packCommands,
   retarget,
   takeCreatedId,
@@ -29,9 +30,6 @@ import type { RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
 import type { SessionPlan, TmuxTree } from './tmux.types';
-
-/** Keys the service may send with send-keys, one per call (T-33). Never client text. */
-const KEY_ALLOWLIST = new Set(['Enter', 'C-c', 'C-d', 'Escape', 'q']);
 
 /**
  * Typed tmux operations. Not a WebSocket gateway: the service's one door to tmux. How a call travels
@@ -199,20 +197,6 @@ export class TmuxGateway implements OnModuleDestroy {
     // Forked, after the control client left this session: its %exit would race the reply.
     if (this.tmux.control?.isAttachedTo(target)) await this.tmux.control.retire();
     await this.tmux.write(['kill-session', '-t', target], 'kill-session', true);
-  }
-
-  async hasSession(name: string): Promise<boolean> {
-    try {
-      const r = await this.tmux.read({
-        args: ['has-session', '-t', exactSession(name)],
-        op: 'has-session',
-        noServerOk: true,
-      });
-      return r.exitCode === 0;
-    } catch (e) {
-      if (e instanceof MasError && e.code === 'TMUX_GONE') return false;
-      throw e;
-    }
   }
 
   /** Text reaches tmux only on stdin (T-41). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { acquireLock, releaseLock } from './index-lock';
-import { CAPS, readSafe } from './safe-file';
+import { CAPS, readSafe, type SafeRead } from './safe-file';
 
 export interface IndexEntry {
   sessionId: string;
@@ -44,8 +44,15 @@ export function parseIndex(text: string): IndexRead {
   return { index: { version: '1.0', sessions: [] }, unreadable: true };
 }
 
-export async function readIndex(sessionsDir: string): Promise<IndexRead> {
-  const r = await readSafe(path.join(sessionsDir, '.sessions.index'), CAPS.index);
+/**
+ * The one index reader. Writers read fresh under the lock; the catalogue passes its
+ * (inode, size, mtime)-cached read, so an unchanged index is not read again.
+ */
+export async function readIndex(
+  sessionsDir: string,
+  read: (file: string, cap: number) => Promise<SafeRead> = readSafe,
+): Promise<IndexRead> {
+  const r = await read(path.join(sessionsDir, '.sessions.index'), CAPS.index);
   if (!r.ok) return { index: { version: '1.0', sessions: [] }, unreadable: r.reason !== 'missing' };
   return parseIndex(r.text);
 }

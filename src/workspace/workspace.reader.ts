@@ -5,7 +5,7 @@ import { isHostable } from '../domain/agents';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { parseKeyValue } from './key-value';
 import { CAPS, readSafe, type SafeRead } from './safe-file';
-import { type IndexRead, parseIndex } from './sessions-index';
+import { readIndex } from './sessions-index';
 import type { Catalogue, LegacyRecord, SessionMetadata, SessionRecord } from './workspace.types';
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -19,7 +19,6 @@ export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 export class WorkspaceReader {
   private readonly logger = new Logger('Workspace');
   private readonly cache = new Map<string, { key: string; value: SafeRead }>();
-  private lastIndex?: { text: string; parsed: IndexRead };
   readonly root: string;
   readonly sessionsDir: string;
 
@@ -35,7 +34,7 @@ export class WorkspaceReader {
   async catalogue(): Promise<Catalogue> {
     const [records, idx, legacy] = await Promise.all([
       this.scan(),
-      this.readIndex(),
+      readIndex(this.sessionsDir, (f, cap) => this.read(f, cap)),
       this.readLegacy(),
     ]);
     const indexCreatedAt = new Map<string, string>();
@@ -111,16 +110,6 @@ export class WorkspaceReader {
     const ids = entries.filter((e) => e.isDirectory() && UUID_V4.test(e.name)).map((e) => e.name);
     const records = await Promise.all(ids.map((id) => this.readRecord(id)));
     return records.filter((r): r is SessionRecord => r !== undefined);
-  }
-
-  /** The index through the same (inode, size, mtime) cache, parsed once per content. */
-  private async readIndex(): Promise<IndexRead> {
-    const r = await this.read(path.join(this.sessionsDir, '.sessions.index'), CAPS.index);
-    if (!r.ok)
-      return { index: { version: '1.0', sessions: [] }, unreadable: r.reason !== 'missing' };
-    if (this.lastIndex?.text !== r.text)
-      this.lastIndex = { text: r.text, parsed: parseIndex(r.text) };
-    return this.lastIndex.parsed;
   }
 
   private async readLegacy(): Promise<LegacyRecord | undefined> {
