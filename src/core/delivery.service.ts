@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Receipt } from './dto/receipt.dto';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxError } from '../errors/mas-error';
 import { TmuxGateway } from '../tmux/tmux.gateway';
@@ -19,21 +20,7 @@ export interface Loaded {
   failure?: unknown;
 }
 
-export type ReceiptStatus =
-  | 'delivered'
-  | 'not_found'
-  | 'not_running'
-  | 'failed'
-  | 'unknown'
-  | 'not_attempted';
-
-export interface Receipt {
-  agentId: string;
-  window: string | null;
-  pane: number | null;
-  status: ReceiptStatus;
-  reason?: string;
-}
+export type { Receipt };
 
 const isTimeout = (e: unknown) => e instanceof MasError && e.code === 'TMUX_TIMEOUT';
 

@@ -1,10 +1,6 @@
-/** `cancelled`: not yet typed when the job was cancelled by stop or a forced restore (A2). */
-export type PromptState = 'pending' | 'delivered' | 'failed' | 'unknown' | 'cancelled';
+import type { Startup } from './dto/session.dto';
+
+export type { PromptState } from '../domain/vocabulary';
 
 /** Progress of a create's background phase (contract §4.9), shown as `startup` in the detail. */
-export interface StartupView {
-  state: 'starting' | 'ready' | 'degraded' | 'failed' | 'cancelled';
-  startedAt: string;
-  finishedAt?: string;
-  prompts: { agentId: string; state: PromptState; reason?: string }[];
-}
+export type StartupView = Startup;

@@ -1,5 +1,7 @@
 /** The agent catalogue of contract §1.3, as plain data. */
-export type Role = 'meta' | 'manager' | 'worker';
+import type { Role } from './vocabulary';
+
+export type { Role };
 
 export const UNIT_KEYS = ['meta', 'design', 'development', 'business', 'unit4'] as const;
 const UNIT_NAMES = ['Meta', 'Design', 'Development', 'Business', 'Unit 4'];
