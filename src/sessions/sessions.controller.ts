@@ -7,7 +7,8 @@ import { ConnectionInfo, RestoreResponse, StopResponse } from './dto/lifecycle.d
 import { ListSessionsQuery } from './dto/list-sessions.query';
 import { ConnectRequest, RestoreRequest, StopRequest } from './dto/session-requests';
 import { SessionAgents, SessionDetail, SessionList } from '../core/dto/session.dto';
-import { LifecycleService } from './lifecycle.service';
+import { RestoreService } from './restore.service';
+import { StopService } from './stop.service';
 import { SESSION_REF_PATTERN, type SessionRef } from '../core/session-ref';
 import { SessionRefPipe } from '../core/session-ref.pipe';
 import { SessionService } from './session.service';
@@ -26,7 +27,8 @@ const REF = {
 export class SessionsController {
   constructor(
     private readonly sessions: SessionService,
-    private readonly lifecycle: LifecycleService,
+    private readonly stopper: StopService,
+    private readonly restorer: RestoreService,
   ) {}
 
   @Get()
@@ -82,7 +84,7 @@ export class SessionsController {
     @Param('sessionId', SessionRefPipe) ref: SessionRef,
     @Body() req: StopRequest,
   ): Promise<StopResponse> {
-    return this.lifecycle.stop(ref, req);
+    return this.stopper.stop(ref, req);
   }
 
   @Post(':sessionId/restore')
@@ -97,6 +99,6 @@ export class SessionsController {
     @Param('sessionId', SessionRefPipe) ref: SessionRef,
     @Body() req: RestoreRequest,
   ): Promise<RestoreResponse> {
-    return this.lifecycle.restore(ref, req);
+    return this.restorer.restore(ref, req);
   }
 }

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '../core/core.module';
 import { TmuxModule } from '../tmux/tmux.module';
 import { WorkspaceModule } from '../workspace/workspace.module';
-import { LifecycleService } from './lifecycle.service';
+import { RestoreService } from './restore.service';
+import { StopService } from './stop.service';
 import { SessionService } from './session.service';
 import { SessionsController } from './sessions.controller';
 import { StatusController } from './status.controller';
@@ -12,6 +13,6 @@ import { StatusService } from './status.service';
 @Module({
   imports: [CoreModule, TmuxModule, WorkspaceModule],
   controllers: [SessionsController, StatusController],
-  providers: [SessionService, LifecycleService, StatusService],
+  providers: [SessionService, StopService, RestoreService, StatusService],
 })
 export class SessionsModule {}

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Receipt } from '../../core/dto/receipt.dto';
 
 export class MessageResponse {
