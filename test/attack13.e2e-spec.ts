@@ -76,6 +76,21 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     expect(elapsed).toBeLessThan(1000);
   });
 
+  it('A13-1c: a units array of 100,000 empty objects (300 KB) is rejected within 1 s (R8)', async () => {
+    // answered "units: length" only, but every element was transformed and validated first
+    // (jest, this machine: 3.7 s at 100k elements; the pre-#13 parser: 0.15 s)
+    const body = `{"agents":{"units":[${new Array(100_000).fill('{}').join(',')}]}}`;
+    const started = Date.now();
+    const res = await request(t.http)
+      .post('/runs')
+      .set('Content-Type', 'application/json')
+      .send(body);
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(400);
+    expect(res.body.details.issues[0]).toMatchObject({ field: 'agents.units', rule: 'length' });
+    expect(elapsed).toBeLessThan(1000);
+  });
+
   it('A13-1b: many keys nested under an unknown key do not block /health (R3: < 50 ms, A6)', async () => {
     const body = `{"x":${manyKeys(80_000)}}`;
     let settled = false;
