@@ -162,4 +162,30 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     );
     expect(fields).toEqual(expect.arrayContaining(['query:limit', 'path:sessionId']));
   });
+
+  it('A13-4: a unit whose unitId is not an integer still has duplicate worker ids reported (A16: unique)', async () => {
+    const res = await request(t.http)
+      .post('/runs')
+      .send({
+        agents: {
+          units: [
+            {
+              unitId: 'x',
+              manager: { id: '10', prompt: 'a' },
+              workers: [
+                { id: '21', prompt: 'a' },
+                { id: '21', prompt: 'a' },
+              ],
+            },
+          ],
+        },
+      })
+      .expect(400);
+    const issues = res.body.details.issues.map((i: { field: string; rule: string }) =>
+      [i.field, i.rule].join(':'),
+    );
+    expect(issues).toContain('agents.units[0].unitId:type');
+    // answered: the unitId issue only; A16 skips hostable_id, "every other rule applies"
+    expect(issues).toContain('agents.units[0].workers[1].id:unique');
+  });
 });
