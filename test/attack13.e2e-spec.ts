@@ -188,4 +188,15 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     // answered: the unitId issue only; A16 skips hostable_id, "every other rule applies"
     expect(issues).toContain('agents.units[0].workers[1].id:unique');
   });
+
+  it('A13-5: the OpenAPI document describes the Idempotency-Key header the service enforces (§4.12)', async () => {
+    const doc = (await request(t.http).get('/openapi.json').expect(200)).body;
+    for (const path of ['/runs', '/message']) {
+      const header = doc.paths[path].post.parameters.find(
+        (p: { name: string; in: string }) => p.in === 'header' && p.name === 'Idempotency-Key',
+      );
+      // answered: { type: 'string' } only, while 'a b' or 129 characters get a 400
+      expect(header.schema).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+    }
+  });
 });
