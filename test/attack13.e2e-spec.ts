@@ -199,4 +199,15 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
       expect(header.schema).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' });
     }
   });
+
+  it('A13-6: every status a route answers is in the OpenAPI document: bracket query on /, /health, /health/ready is a 400', async () => {
+    const doc = (await request(t.http).get('/openapi.json').expect(200)).body;
+    const undocumented: string[] = [];
+    for (const path of ['/', '/health', '/health/ready']) {
+      const res = await request(t.http).get(`${path}?x[]=1`);
+      expect(res.status).toBe(400); // §2.2: bracket syntax rejected, on every route
+      if (!doc.paths[path].get.responses['400']) undocumented.push(`GET ${path} 400`);
+    }
+    expect(undocumented).toEqual([]);
+  });
 });
