@@ -210,4 +210,22 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     }
     expect(undocumented).toEqual([]);
   });
+
+  it('A13-7: a dot-dot or NUL path under /api-docs is never a 500 (R14; @fastify/static Forbidden reached the filter as a defect)', async () => {
+    for (const path of ['/api-docs/%2e%2e/x', '/api-docs/..%2fpackage.json', '/api-docs/%00']) {
+      const res = await request(t.http).get(path);
+      // §2.1: not a route, so 404 ROUTE_NOT_FOUND (a 400 would do too); answered 500 INTERNAL_ERROR
+      expect({ path, code: res.body.code }).toEqual({
+        path,
+        code: expect.stringMatching(/^(ROUTE_NOT_FOUND|VALIDATION_FAILED)$/),
+      });
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+
+  it('A13-8: the Swagger UI assets carry Cache-Control: no-store like every response (§2.2)', async () => {
+    const res = await request(t.http).get('/api-docs/swagger-ui.css').expect(200);
+    // answered: "public, max-age=0" with an ETag, and 304 to If-None-Match
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
 });
