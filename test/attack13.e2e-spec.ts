@@ -243,4 +243,38 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     // answered: "public, max-age=0" with an ETag, and 304 to If-None-Match
     expect(res.headers['cache-control']).toBe('no-store');
   });
+
+  it('A13-9: an unsupported Expect header is answered in the envelope with the standard headers (A13)', async () => {
+    // Node answers 417 itself, with an empty body and none of §2.2's headers, unless the server
+    // handles 'checkExpectation'
+    const { port } = t.http.address() as AddressInfo;
+    const res = await new Promise<{
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      text: string;
+    }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/runs',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', expect: 'foo', 'content-length': 2 },
+        },
+        (r) => {
+          let text = '';
+          r.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toBeDefined();
+    expect(JSON.parse(res.text || '{}')).toMatchObject({
+      code: expect.stringMatching(/^[A-Z_]+$/),
+    });
+  });
 });
