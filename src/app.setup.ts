@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import { plainDocsAssets } from './common/docs-assets';
 import { recordRoutes } from './common/route-catalogue';
 import { registerRequestHooks } from './common/request-hooks';
 import { RequestValidationPipe } from './common/validation/request-validation.pipe';
@@ -21,6 +22,7 @@ export function configureApp(app: INestApplication, cfg: MasConfig): INestApplic
   recordRoutes(f, DOCS_PATH); // before any route exists, the docs' included
   tuneServer(f.server, cfg);
   registerRequestHooks(f, cfg);
+  plainDocsAssets(f, DOCS_PATH);
   app.useGlobalFilters(new DomainExceptionFilter());
   app.useGlobalPipes(new RequestValidationPipe());
   const doc = createOpenApiDocument(app);

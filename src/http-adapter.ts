@@ -39,7 +39,8 @@ export function createHttpAdapter(): FastifyAdapter {
     },
     // a path the router cannot decode passes the same gate as any request, then is a 400 (A13)
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
-      answerBadUrl(req, reply, err.message),
+      // fixed text: the router's message repeats the raw path at any length (attack A13-10)
+      answerBadUrl(req, reply, 'the path is not valid percent-encoded UTF-8'),
     clientErrorHandler: answerClientError,
     // a caller's id is kept when it is safe to echo and log (§2.2)
     genReqId: (req: IncomingMessage) => {
@@ -49,7 +50,9 @@ export function createHttpAdapter(): FastifyAdapter {
   });
   const f = adapter.getInstance();
   f.removeAllContentTypeParsers();
-  f.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
+  // bytes, decoded by parseBody: as 'string', Fastify compared Content-Length with the decoded text,
+  // so a body with a byte that is not UTF-8 failed that check and answered 500 (attack A13-2)
+  f.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody);
   return adapter;
 }
 
@@ -57,6 +60,9 @@ export function createHttpAdapter(): FastifyAdapter {
 export function tuneServer(server: Server, cfg: MasConfig): void {
   server.maxConnections = cfg.maxConnections;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // RFC 9110 §10.1.1 lets a server ignore an expectation it does not know; Node's own answer is
+  // a bare 417 without the envelope or §2.2's headers (attack A13-9), so the request goes on
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
 }
 
 /**

@@ -55,8 +55,8 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /**
  * The answers every route can give by its declared policy and method, so no route can forget
- * them (§3.2: "401, 403, 413, 415 and 429 can arise on any route they apply to"): 403 and 408
- * everywhere, 401 unless public, 429 unless exempt, and 400 (INVALID_JSON), 413 and 415 on POST.
+ * them (§3.2: "401, 403, 413, 415 and 429 can arise on any route they apply to"): 400, 403 and
+ * 408 everywhere, 401 unless public, 429 unless exempt, and 413 and 415 on POST.
  */
 function applyPolicy(method: string, op: Operation): void {
   const isPublic = op['x-mas-public'] === true;
@@ -65,8 +65,9 @@ function applyPolicy(method: string, op: Operation): void {
   delete op['x-mas-budget'];
   delete op['x-mas-headBudget'];
   if (isPublic) op.security = [{}];
-  const common = [403, 408, ...(isPublic ? [] : [401]), ...(exempt ? [] : [429])];
-  if (method === 'post') common.push(400, 413, 415);
+  // 400: a bracket or prototype query key is refused on every route (§2.2)
+  const common = [400, 403, 408, ...(isPublic ? [] : [401]), ...(exempt ? [] : [429])];
+  if (method === 'post') common.push(413, 415);
   for (const status of common) op.responses[status] ??= errorResponse(status);
   op.responses = Object.fromEntries(
     Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)),

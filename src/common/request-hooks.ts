@@ -41,6 +41,13 @@ export function registerRequestHooks(f: FastifyInstance, cfg: MasConfig): void {
     if (req.body === undefined || req.body === null) req.body = {};
     done();
   });
+  // §2.2: every response, the docs UI's files included (their server sets `public, max-age=0`)
+  f.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('cache-control', 'no-store');
+    reply.removeHeader('etag');
+    reply.removeHeader('last-modified');
+    done(null, payload);
+  });
   f.addHook('onResponse', (req, reply, done) => {
     logLine(req, reply);
     done();

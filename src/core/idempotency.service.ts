@@ -10,7 +10,8 @@ interface Entry {
   outcome: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
 }
 
-const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+/** §4.12: the one description of a key, for validation and the OpenAPI document. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX = 10_000;
 
 /** Canonical JSON: keys sorted, so equal bodies hash equally whatever their key order. */
@@ -42,13 +43,13 @@ export class IdempotencyService {
 
   static validate(key: unknown): string | undefined {
     if (key === undefined || key === '') return undefined;
-    if (typeof key !== 'string' || !KEY.test(key)) {
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
       throw new ValidationError([
         {
           location: 'header',
           field: 'Idempotency-Key',
           rule: 'pattern',
-          message: 'must match ^[A-Za-z0-9._:-]{1,128}$',
+          message: `must match ${IDEMPOTENCY_KEY.source}`,
           ...(typeof key === 'string' && key.length <= 64 ? { received: key } : {}),
         },
       ]);

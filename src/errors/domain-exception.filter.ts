@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT } from '../config/mas-config';
-import { MasError, publicTmuxError, RequestRejectedError, ValidationError } from './mas-error';
+import { MasError, publicTmuxError, RequestRejectedError } from './mas-error';
 
 /** The one table from wire code to HTTP status (contract §3.2). */
 const STATUS: Record<string, number> = {
@@ -85,7 +85,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       if (s === 404) return new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route');
       if (s === 413) return tooLarge();
     }
-    return fastifyError(exception);
+    return fastifyError(exception) ?? staticFileError(exception);
   }
 }
 
@@ -101,11 +101,21 @@ function fastifyError(e: unknown): MasError | undefined {
   if (statusCode === 413) return tooLarge();
   if (statusCode === 415)
     return new RequestRejectedError('UNSUPPORTED_MEDIA_TYPE', 'Body must be application/json');
-  if (statusCode === 400)
-    return new ValidationError([
-      { location: 'body', field: '', rule: 'body', message: (e as Error).message },
-    ]);
+  if (statusCode === 400) return new RequestRejectedError('INVALID_JSON', 'Body could not be read');
   return undefined;
+}
+
+/**
+ * The docs UI's file server (@fastify/static) refuses a path it will not serve (`..`, NUL) with a
+ * 4xx of its own: that is no route, not a defect (attack A13-7). Range and conditional headers
+ * never reach it (docs-assets.ts), so nothing else can come from there.
+ */
+function staticFileError(e: unknown): MasError | undefined {
+  const { status, statusCode } = (e ?? {}) as { status?: unknown; statusCode?: unknown };
+  const s = typeof statusCode === 'number' ? statusCode : status;
+  return typeof s === 'number' && s >= 400 && s < 500
+    ? new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route')
+    : undefined;
 }
 
 /** The one table's status for a code; 500 for anything it does not know (a defect). */

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../core/idempotency.service';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
+import { ApiIdempotencyKey, IdempotencyKey } from '../common/validation/idempotency-key.decorator';
 import { ParsedBody } from '../common/validation/parsed-body.decorator';
 import { MessageResponse } from './dto/message.dto';
 import { MessageRequest } from './dto/message-request';
@@ -21,7 +21,7 @@ export class MessagesController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Deliver text to agents, byte-exact, with one receipt per agent' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiIdempotencyKey()
   @ApiBody({ type: MessageRequest })
   @ApiOkResponse({ type: MessageResponse })
   @ApiErrors(400, 404, 409, 413, 502, 503, 504)

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdempotencyService } from '../core/idempotency.service';
 import { RateBudget } from '../common/route-policy';
 import { ApiErrors } from '../errors/error-response.dto';
-import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
+import { ApiIdempotencyKey, IdempotencyKey } from '../common/validation/idempotency-key.decorator';
 import { ParsedBody } from '../common/validation/parsed-body.decorator';
 import { RunsResponse } from './dto/run.dto';
 import { RunsRequest } from './dto/runs-request';
@@ -23,11 +23,7 @@ export class RunsController {
   @ApiOperation({
     summary: 'Create a MAS session with a team of agents; prompts are typed in the background',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Retries with the same key return the first result',
-  })
+  @ApiIdempotencyKey('Retries with the same key return the first result')
   @ApiBody({ type: RunsRequest })
   @ApiCreatedResponse({ type: RunsResponse })
   @ApiErrors(400, 409, 502, 503, 504)

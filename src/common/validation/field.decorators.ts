@@ -1,20 +1,27 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, ValidateBy, ValidateIf } from 'class-validator';
 
 /**
  * Checked whenever the key is present: unlike `@IsOptional`, `null` is a value, and a wrong one
  * (`"force": null` is a `type` problem, not the default).
  */
-export const IfPresent = () => ValidateIf((_o, v) => v !== undefined);
+export const IfPresent = () =>
+  applyDecorators(
+    Expose(),
+    ValidateIf((_o, v) => v !== undefined),
+  );
 
 /**
  * The key must be present. Unlike `@IsDefined`, `null` is present: a wrong value, reported as a
  * `type` problem by the field's type rule, as §3.3's parsers always did.
  */
 export const Required = (message: string) =>
-  ValidateBy({ name: 'required', validator: { validate: (v) => v !== undefined } }, { message });
+  applyDecorators(
+    Expose(),
+    ValidateBy({ name: 'required', validator: { validate: (v) => v !== undefined } }, { message }),
+  );
 
 /**
  * Each element must be an object. ValidateNested walks into a nested array instead of refusing
@@ -57,6 +64,7 @@ const isIntText = (v: unknown, min: number, max: number): boolean =>
 export const QueryInt = (min: number, max: number, def: number) =>
   applyDecorators(
     ApiPropertyOptional({ type: 'integer', minimum: min, maximum: max, default: def }),
+    Expose(),
     // only text that passes becomes a number: a refused value is echoed as it was sent
     Transform(({ value }) =>
       value === '' ? def : isIntText(value, min, max) ? Number(value) : value,
@@ -74,10 +82,12 @@ export const QueryInt = (min: number, max: number, def: number) =>
 export const QueryEnum = (values: readonly string[], def: string) =>
   applyDecorators(
     ApiPropertyOptional({ enum: values, default: def }),
+    Expose(),
     EmptyIs(def),
     NotRepeated(),
     IsIn(values, { message: `must be one of ${values.join(', ')}` }),
   );
 
 /** An optional query string: absent when empty, at most once; its grammar is the caller's. */
-export const QueryString = () => applyDecorators(EmptyIs(undefined), IfPresent(), NotRepeated());
+export const QueryString = () =>
+  applyDecorators(Expose(), EmptyIs(undefined), IfPresent(), NotRepeated());
