@@ -52,7 +52,8 @@ export function markRepeats<T>(team: T): T {
     const h = hostsOf(a);
     if (h && !h.ids.includes(a.id)) return;
     if (ids.has(a.id)) markDuplicate(a);
-    else if (h && isValidText(a.prompt, 5000)) ids.add(a.id);
+    // A16: a position without a usable unitId has no ids to judge, but `unique` still applies
+    else if (isValidText(a.prompt, 5000)) ids.add(a.id);
   };
   if (team.metaManager !== undefined) agent(team.metaManager);
   const list = team.units;
