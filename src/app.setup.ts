@@ -4,6 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { plainDocsAssets } from './common/docs-assets';
 import { recordRoutes } from './common/route-catalogue';
 import { registerRequestHooks } from './common/request-hooks';
+import { IssueBucketInterceptor } from './common/validation/issue-bucket';
 import { RequestValidationPipe } from './common/validation/request-validation.pipe';
 import type { MasConfig } from './config/mas-config';
 import { DomainExceptionFilter } from './errors/domain-exception.filter';
@@ -24,6 +25,7 @@ export function configureApp(app: INestApplication, cfg: MasConfig): INestApplic
   registerRequestHooks(f, cfg);
   plainDocsAssets(f, DOCS_PATH);
   app.useGlobalFilters(new DomainExceptionFilter());
+  app.useGlobalInterceptors(new IssueBucketInterceptor());
   app.useGlobalPipes(new RequestValidationPipe());
   const doc = createOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, doc, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });

@@ -134,12 +134,34 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     expect(res.body.code).not.toBe('INTERNAL_ERROR');
   });
 
-  // Known gap, not fixed in #13 (pre-existing: the hand-written parsers had it too): Nest validates
-  // each handler argument on its own and the first refusal wins, so issues from two locations
-  // (path and body, header and body, query and path) are not listed together (§3.3).
-  it.todo(
-    'A13-3: issues list every problem across locations (path + body, header + body, query + path)',
-  );
+  it('A13-3: issues list every problem across locations: a bad path reference and a bad body (§3.3)', async () => {
+    const res = await request(t.http).post('/sessions/BAD/stop').send({ force: '1' }).expect(400);
+    const fields = res.body.details.issues.map((i: { location: string; field: string }) =>
+      [i.location, i.field].join(':'),
+    );
+    // answered: only path:sessionId (the pre-#13 parser answered only body:force)
+    expect(fields).toEqual(expect.arrayContaining(['path:sessionId', 'body:force']));
+  });
+
+  it('A13-3b: issues list every problem across locations: a bad Idempotency-Key and a bad body (§3.3)', async () => {
+    const res = await request(t.http)
+      .post('/runs')
+      .set('Idempotency-Key', 'a b')
+      .send({ agents: 5 })
+      .expect(400);
+    const fields = res.body.details.issues.map((i: { location: string; field: string }) =>
+      [i.location, i.field].join(':'),
+    );
+    expect(fields).toEqual(expect.arrayContaining(['header:Idempotency-Key', 'body:agents']));
+  });
+
+  it('A13-3c: issues list every problem across locations: a bracket query and a bad path (§3.3)', async () => {
+    const res = await request(t.http).get('/sessions/BAD?limit[]=1').expect(400);
+    const fields = res.body.details.issues.map((i: { location: string; field: string }) =>
+      [i.location, i.field].join(':'),
+    );
+    expect(fields).toEqual(expect.arrayContaining(['query:limit', 'path:sessionId']));
+  });
 
   it('A13-4: a unit whose unitId is not an integer still has duplicate worker ids reported (A16: unique)', async () => {
     const res = await request(t.http)

@@ -7,6 +7,7 @@ import { sendError } from '../errors/domain-exception.filter';
 import { type MasError, RequestRejectedError, ValidationError } from '../errors/mas-error';
 import { RateLimiter } from './rate-limits';
 import { budgetOf, policyOf } from './route-policy';
+import { sessionIdIssues } from '../core/session-ref.pipe';
 import { queryKeyIssues } from './input';
 
 const logger = new Logger('HTTP');
@@ -147,7 +148,11 @@ function gateOf(cfg: MasConfig): Gate {
       routed && req.url.includes('?')
         ? queryKeyIssues((req.query ?? {}) as Record<string, unknown>)
         : [];
-    return issues.length ? refuse(reply, new ValidationError(issues)) : true;
+    if (!issues.length) return true;
+    // refused before the pipes run, so the path's reference is judged here too (§3.3: every problem)
+    const { sessionId } = (req.params ?? {}) as { sessionId?: unknown };
+    const path = sessionId === undefined ? [] : sessionIdIssues(sessionId);
+    return refuse(reply, new ValidationError([...path, ...issues]));
   };
 }
 

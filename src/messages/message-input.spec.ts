@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { toIssues } from '../common/validation/to-issues';
-import { ValidationError } from '../errors/mas-error';
-import { SessionRefPipe } from '../core/session-ref.pipe';
+import { sessionIdIssues } from '../core/session-ref.pipe';
+import { toSessionRef } from '../core/session-ref';
 import { expandTarget, parseTarget } from './message-target';
 import { IsAgentText } from '../domain/message-text';
 
@@ -13,14 +13,10 @@ class Text {
 const textIssue = (message: unknown) =>
   toIssues(validateSync(plainToInstance(Text, { message })), 'body')[0];
 
-const pipe = new SessionRefPipe();
-/** The SessionRef, or the issue that rejected the value. */
+/** The SessionRef, or the issue that rejected the value: what SessionRefPipe answers. */
 function parseRef(s: string) {
-  try {
-    return pipe.transform(s);
-  } catch (e) {
-    return (e as ValidationError).issues[0];
-  }
+  const issues = sessionIdIssues(s);
+  return issues.length ? issues[0] : toSessionRef(s);
 }
 
 const roster13 = ['00', '10', '11', '12', '13', '20', '21', '22', '23', '30', '31', '32', '33'];

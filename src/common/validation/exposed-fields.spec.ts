@@ -1,4 +1,4 @@
-import { plainToInstance } from 'class-transformer';
+import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import { MessageRequest } from '../../messages/dto/message-request';
 import { AgentSpec } from '../../runs/dto/agent-spec';
@@ -8,7 +8,7 @@ import { ConnectRequest, RestoreRequest, StopRequest } from '../../sessions/dto/
 import { StatusQuery } from '../../sessions/dto/status.query';
 import { VALIDATION_OPTIONS } from './request-validation.pipe';
 
-const DTOS = [
+const DTOS: ClassConstructor<object>[] = [
   MessageRequest,
   AgentSpec,
   RunsRequest,

@@ -1,15 +1,35 @@
-import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  type ExecutionContext,
+  type PipeTransform,
+} from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { IDEMPOTENCY_KEY, IdempotencyService } from '../../core/idempotency.service';
+import { ValidationError } from '../../errors/mas-error';
+import { refuseTogether } from './issue-bucket';
+
+const RawIdempotencyKey = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): unknown =>
+    ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'],
+);
+
+/** Validated in a pipe, not in the decorator, so its issue joins the others (§3.3). */
+class IdempotencyKeyPipe implements PipeTransform<unknown, Promise<string | undefined>> {
+  async transform(value: unknown): Promise<string | undefined> {
+    try {
+      return IdempotencyService.validate(value);
+    } catch (e) {
+      if (e instanceof ValidationError) return refuseTogether(e);
+      throw e;
+    }
+  }
+}
 
 /** The Idempotency-Key header (§4.12), validated: absent or empty is no key. */
-export const IdempotencyKey = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): string | undefined =>
-    IdempotencyService.validate(
-      ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'],
-    ),
-);
+export const IdempotencyKey = (): ParameterDecorator =>
+  RawIdempotencyKey(undefined, new IdempotencyKeyPipe());
 
 /** Documents the header as the service enforces it (attack A13-5). */
 export const ApiIdempotencyKey = (description?: string) =>

@@ -4,8 +4,9 @@ import {
   ValidationPipe,
   type ValidationPipeOptions,
 } from '@nestjs/common';
-import type { ValidationIssue } from '../../errors/mas-error';
+import { ValidationError, type ValidationIssue } from '../../errors/mas-error';
 import { capArrays } from './cap-arrays';
+import { refuseTogether } from './issue-bucket';
 import { toValidationError } from './to-issues';
 
 /**
@@ -50,8 +51,12 @@ export class RequestValidationPipe implements PipeTransform {
     ]),
   );
 
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const v = metadata.type === 'body' ? capArrays(value) : value;
-    return this.pipes.get(metadata.type)!.transform(v, metadata);
+    try {
+      return await this.pipes.get(metadata.type)!.transform(v, metadata);
+    } catch (e) {
+      return e instanceof ValidationError ? refuseTogether(e) : Promise.reject(e);
+    }
   }
 }
