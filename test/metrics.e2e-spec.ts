@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { parseExposition, sumOf, valueOf, type Exposition } from './support/prom-text';
@@ -111,6 +113,42 @@ describe('GET /metrics (e2e, §10.5)', () => {
     const after = await scrape(t);
     expect(requests(after, 'unmatched', 'GET', '400')).toBe(
       requests(before, 'unmatched', 'GET', '400') + 1,
+    );
+  });
+
+  it('counts a head Node cannot parse (answered before Fastify sees a request) as unmatched', async () => {
+    const before = await scrape(t);
+    const { port } = t.http.address() as AddressInfo;
+    const answer = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n'),
+      );
+      socket.on('data', (d) => (buf += d.toString()));
+      socket.on('close', () => resolve(buf));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const after = await scrape(t);
+    expect(requests(after, 'unmatched', 'unknown', '400')).toBe(
+      requests(before, 'unmatched', 'unknown', '400') + 1,
+    );
+  });
+
+  it('counts the early gate and body refusals under their route: 403 Host, 413 body', async () => {
+    const before = await scrape(t);
+    await request(t.http).get('/sessions').set('Host', 'evil.example').expect(403);
+    await request(t.http)
+      .post('/runs')
+      .set('Content-Type', 'application/json')
+      .send(`{"agents":"${'x'.repeat(1024 * 1024 + 1)}"}`)
+      .expect(413);
+    const after = await scrape(t);
+    expect(requests(after, '/sessions', 'GET', '403')).toBe(
+      requests(before, '/sessions', 'GET', '403') + 1,
+    );
+    expect(requests(after, '/runs', 'POST', '413')).toBe(
+      requests(before, '/runs', 'POST', '413') + 1,
     );
   });
 

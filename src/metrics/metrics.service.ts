@@ -7,6 +7,7 @@ import { SessionStore } from '../core/session-store';
 import { AGENT_STATUSES, SESSION_STATUSES } from '../domain/vocabulary';
 import type { TmuxCallEvent } from '../tmux/tmux-observer';
 import { TmuxGateway } from '../tmux/tmux.gateway';
+import { onClientErrorAnswer } from '../http-adapter';
 import { createMasRegistry, type MasRegistry, type Population } from './metrics.registry';
 import { routeLabel } from './route-label';
 
@@ -48,6 +49,10 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     onAnswered(this.adapter.httpAdapter.getInstance<FastifyInstance>(), (req, reply) =>
       this.answered(req, reply),
+    );
+    // a head Node could not read (408, 400) is answered before Fastify sees a request: counted, untimed
+    onClientErrorAnswer(this.adapter.httpAdapter.getHttpServer(), (status) =>
+      this.m.httpRequests.inc({ route: 'unmatched', method: 'unknown', status: String(status) }),
     );
     this.gateway.observeCalls({ callEnded: (e) => this.tmuxCall(e) });
   }
