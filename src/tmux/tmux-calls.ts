@@ -153,7 +153,8 @@ export class TmuxCalls {
         ? await this.control.run(c.control.commands, c.control.attach)
         : null;
     const via = r ? 'control' : 'fork';
-    if (r) this.observe(c, 'control', r);
+    // a write that went unanswered is a timeout to its caller (below), and so to the observer
+    if (r) this.observe(c, 'control', r.lost && c.write ? { ...r, timedOut: true } : r);
     if (!r || (r.lost && !c.write)) {
       // Nothing was written, or a read went unanswered: a read is safe to ask again, on the fork path.
       this.forks++;

@@ -36,7 +36,7 @@ describe('tmux call observer', () => {
     expect(seen.every((e) => e.durationMs >= 0)).toBe(true);
   });
 
-  it('sees lines on the control client as path control, and stops when unregistered', async () => {
+  it('sees lines on the control client as path control (an unanswered write: timeout), and stops when unregistered', async () => {
     const runner = new ScriptedRunner(() => ({}));
     const fake = new FakeControlClient();
     fake.onLine = () => setImmediate(() => fake.reply());
@@ -45,8 +45,15 @@ describe('tmux call observer', () => {
     const seen = watch(sut);
     await sut.pasteMany('b', [{ paneId: '%1', inMode: false }], '$1');
     expect(strip(seen)).toEqual([{ command: 'paste-buffer', path: 'control', outcome: 'ok' }]);
+    fake.onLine = () => setImmediate(() => fake.exit()); // the client leaves without answering
+    await expect(sut.deleteBuffer('b')).rejects.toMatchObject({ code: 'TMUX_TIMEOUT' });
+    expect(strip(seen).at(-1)).toEqual({
+      command: 'delete-buffer',
+      path: 'control',
+      outcome: 'timeout',
+    });
     sut.observeCalls(undefined);
-    await sut.deleteBuffer('b');
-    expect(seen).toHaveLength(1);
+    await sut.version();
+    expect(seen).toHaveLength(2);
   });
 });
