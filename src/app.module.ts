@@ -3,6 +3,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from './config/mas-config';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RootController } from './root.controller';
 import { RunsModule } from './runs/runs.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -32,6 +33,7 @@ export class AppModule {
         RunsModule,
         MessagesModule,
         HealthModule,
+        MetricsModule,
       ],
       controllers: [RootController],
     };

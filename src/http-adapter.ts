@@ -20,6 +20,13 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 const logger = new Logger('HTTP');
 
+/** Told of each answer Node's parser gives outside Fastify (no request, no route), per server: metrics. */
+export type ClientErrorListener = (status: number) => void;
+const clientErrorListeners = new WeakMap<object, ClientErrorListener>();
+export function onClientErrorAnswer(server: Server, fn: ClientErrorListener): void {
+  clientErrorListeners.set(server, fn);
+}
+
 /**
  * The one HTTP adapter, for main.ts, the e2e tests and the OpenAPI script. Fastify, not Express:
  * a trivial Nest route served 4,213 req/s against Express's 857 on this machine (decision 0005).
@@ -91,6 +98,9 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     'Connection: close',
   ];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  // Node sets `server` on every socket it accepts
+  const server = (socket as Duplex & { server?: object }).server;
+  if (server) clientErrorListeners.get(server)?.(statusOf(e.code));
   setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never reads must not hold the fd
 }
 

@@ -41,6 +41,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
         'POST /runs',
         'POST /message',
         'GET /status',
+        'GET /metrics',
       ].sort(),
     );
     const head = await request(t.http).head('/').expect(200);

@@ -20,6 +20,13 @@ const BEARER = /^bearer +(.+)$/i;
 const trusted = new WeakSet<object>();
 export const isTrusted = (req: FastifyRequest): boolean => trusted.has(req.raw);
 
+/** Told once per answer, the bad-URL path's included (metrics); per app, in registration order. */
+export type AnswerListener = (req: FastifyRequest, reply: FastifyReply) => void;
+const listeners = new WeakMap<FastifyInstance, AnswerListener[]>();
+export function onAnswered(f: FastifyInstance, fn: AnswerListener): void {
+  listeners.set(f, [...(listeners.get(f) ?? []), fn]);
+}
+
 /** The gate of each app, for the router's bad-URL path, which runs no hooks. */
 const gates = new WeakMap<FastifyInstance, Gate>();
 type Gate = (req: FastifyRequest, reply: FastifyReply, matched: boolean) => boolean;
@@ -50,7 +57,7 @@ export function registerRequestHooks(f: FastifyInstance, cfg: MasConfig): void {
     done(null, payload);
   });
   f.addHook('onResponse', (req, reply, done) => {
-    logLine(req, reply);
+    answered(f, req, reply);
     done();
   });
 }
@@ -61,13 +68,19 @@ export function registerRequestHooks(f: FastifyInstance, cfg: MasConfig): void {
  */
 export function answerBadUrl(req: FastifyRequest, reply: FastifyReply, message: string): void {
   const gate = gates.get(req.server);
-  reply.raw.once('finish', () => logLine(req, reply));
+  reply.raw.once('finish', () => answered(req.server, req, reply));
   if (gate ? gate(req, reply, false) : standardHeaders(req, reply)) {
     sendError(
       reply,
       new ValidationError([{ location: 'path', field: '', rule: 'pattern', message }]),
     );
   }
+}
+
+/** `f` is the app's root instance: a route's `req.server` may be a plugin's child instance. */
+function answered(f: FastifyInstance, req: FastifyRequest, reply: FastifyReply): void {
+  logLine(req, reply);
+  for (const fn of listeners.get(f) ?? []) fn(req, reply);
 }
 
 function logLine(req: FastifyRequest, reply: FastifyReply): void {
@@ -176,7 +189,7 @@ function validToken(header: string | undefined, tokenDigest: Buffer): boolean {
 }
 
 /** `/sessions//stop`: the router would match it with an empty id; §2.1 says it matches nothing. */
-function hasEmptySegment(url: string): boolean {
+export function hasEmptySegment(url: string): boolean {
   const p = pathOf(url).replace(/\/$/, '');
   return p !== '' && p.slice(1).split('/').includes('');
 }

@@ -17,6 +17,8 @@ export class SessionCache {
   private readonly inflight = new Map<number, Promise<Snapshot>>();
   /** The newest snapshot of the current generation, kept past the TTL for {@link peek}. */
   private last?: { gen: number; snap: Snapshot };
+  /** Lookups answered from the cache or not (a miss waits for tmux); metrics read these. */
+  readonly lookups = { hit: 0, miss: 0 };
 
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
@@ -34,9 +36,11 @@ export class SessionCache {
             this.logger.warn(`background refresh failed: ${String(e)}`),
           );
         }
+        this.lookups.hit++;
         return hit;
       }
     }
+    this.lookups.miss++;
     return this.fetchOnce(gen, fetch);
   }
 

@@ -110,6 +110,19 @@ export class SessionStore {
     this.cache.invalidate();
   }
 
+  /**
+   * The newest snapshot of the current cache generation however old, without any tmux call; none
+   * after a write until the next read. For observers (metrics) that must not cost tmux a listing.
+   */
+  peekSnapshot(): Snapshot | undefined {
+    return this.cache.peek(Number.POSITIVE_INFINITY);
+  }
+
+  /** Snapshot lookups answered from the cache (`hit`) or by a listing (`miss`), since start. */
+  get cacheLookups(): Readonly<{ hit: number; miss: number }> {
+    return this.cache.lookups;
+  }
+
   /** Resolves a reference the boundary validated (R8: before any tmux call) in a snapshot. */
   async find(ref: SessionRef, fresh = false): Promise<KnownSession> {
     return resolveRef(await this.snapshot(fresh), ref);

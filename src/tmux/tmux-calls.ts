@@ -7,6 +7,7 @@ import { argvBytes, MAX_COMMAND_BYTES } from './tmux-args';
 import { SocketDirGuard } from './socket-dir';
 import { createTmuxBreaker, DEFAULT_BREAKER } from './tmux-breaker';
 import { TmuxControlChannel } from './tmux-control';
+import { outcomeOf, type TmuxCallObserver, type TmuxCallPath } from './tmux-observer';
 import type { RunOptions, RunResult, TmuxRunner } from './tmux-runner';
 import { classifyTmuxFailure, isNoServer } from './tmux.errors';
 
@@ -44,6 +45,8 @@ export class TmuxCalls {
   private openedAt = 0;
   /** Counts forked clients; tests and the benchmark read it. */
   forks = 0;
+  /** Told about each answered call (metrics); the tmux layer itself keeps no numbers but `forks`. */
+  observer?: TmuxCallObserver;
 
   constructor(
     private readonly runner: TmuxRunner,
@@ -134,16 +137,29 @@ export class TmuxCalls {
     return c.control && this.control?.up ? once() : this.limiter.run(once);
   }
 
+  private observe(c: Call, path: TmuxCallPath, r: RunResult): void {
+    // `op` is the subcommand (or `version` for -V): a fixed set chosen by the gateway
+    this.observer?.callEnded({
+      command: c.op,
+      path,
+      outcome: outcomeOf(r),
+      durationMs: r.durationMs,
+    });
+  }
+
   private async invoke(c: Call): Promise<RunResult> {
     let r =
       c.control && this.control
         ? await this.control.run(c.control.commands, c.control.attach)
         : null;
     const via = r ? 'control' : 'fork';
+    // a write that went unanswered is a timeout to its caller (below), and so to the observer
+    if (r) this.observe(c, 'control', r.lost && c.write ? { ...r, timedOut: true } : r);
     if (!r || (r.lost && !c.write)) {
       // Nothing was written, or a read went unanswered: a read is safe to ask again, on the fork path.
       this.forks++;
       r = await this.runner.run(c.args, c.opts);
+      this.observe(c, 'fork', r);
     } else if (r.lost) r = { ...r, timedOut: true }; // written, never answered: may have run (T-51)
     this.logger.debug(
       `${c.op} (${via}) exit=${r.exitCode} ${r.durationMs}ms${r.stderr ? ` stderr="${r.stderr.split('\n', 1)[0].slice(0, 120)}"` : ''}`,

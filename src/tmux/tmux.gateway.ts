@@ -15,6 +15,7 @@ import {
 import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
+import type { TmuxCallObserver } from './tmux-observer';
 import {
   MAS_FILTER,
   newNonce,
@@ -58,6 +59,11 @@ export class TmuxGateway implements OnModuleDestroy {
 
   get control(): TmuxControlChannel | undefined {
     return this.tmux.control;
+  }
+
+  /** Registers the one observer told about every tmux call (src/metrics); replaces any earlier one. */
+  observeCalls(observer: TmuxCallObserver | undefined): void {
+    this.tmux.observer = observer;
   }
 
   /** Seconds until the breaker's trial call, for Retry-After. */

@@ -1,0 +1,92 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { onAnswered } from '../common/request-hooks';
+import { statusOf } from '../core/session.mapper';
+import { SessionStore } from '../core/session-store';
+import { AGENT_STATUSES, SESSION_STATUSES } from '../domain/vocabulary';
+import type { TmuxCallEvent } from '../tmux/tmux-observer';
+import { TmuxGateway } from '../tmux/tmux.gateway';
+import { onClientErrorAnswer } from '../http-adapter';
+import { createMasRegistry, type MasRegistry, type Population } from './metrics.registry';
+import { routeLabel } from './route-label';
+
+/** Until output capture exists (§10.2, §10.4) no agent's activity is observed. */
+const ACTIVITY = 'unknown';
+
+/**
+ * This app's metrics (§10.5): it observes every HTTP answer (the early hook's refusals and the
+ * bad-URL path included) and every tmux call, and computes state series at scrape from what the
+ * service already holds — the breaker, the cache's counts and its newest snapshot — never from tmux.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  private readonly m: MasRegistry;
+
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly gateway: TmuxGateway,
+    private readonly store: SessionStore,
+  ) {
+    this.m = createMasRegistry({
+      breakerState: () => {
+        const b = this.gateway.breaker;
+        return b.halfOpen ? 1 : b.opened ? 2 : 0;
+      },
+      cacheLookups: () => this.store.cacheLookups,
+      population: () => this.population(),
+    });
+  }
+
+  get contentType(): string {
+    return this.m.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.m.registry.metrics();
+  }
+
+  onModuleInit(): void {
+    onAnswered(this.adapter.httpAdapter.getInstance<FastifyInstance>(), (req, reply) =>
+      this.answered(req, reply),
+    );
+    // a head Node could not read (408, 400) is answered before Fastify sees a request: counted, untimed
+    onClientErrorAnswer(this.adapter.httpAdapter.getHttpServer(), (status) =>
+      this.m.httpRequests.inc({ route: 'unmatched', method: 'unknown', status: String(status) }),
+    );
+    this.gateway.observeCalls({ callEnded: (e) => this.tmuxCall(e) });
+  }
+
+  onModuleDestroy(): void {
+    this.gateway.observeCalls(undefined);
+    this.m.registry.clear();
+  }
+
+  private answered(req: FastifyRequest, reply: FastifyReply): void {
+    const route = routeLabel(req);
+    this.m.httpRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    this.m.httpDuration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+  }
+
+  private tmuxCall(e: TmuxCallEvent): void {
+    this.m.tmuxCalls.inc({ command: e.command, path: e.path, outcome: e.outcome });
+    this.m.tmuxDuration.observe({ command: e.command, path: e.path }, e.durationMs / 1000);
+  }
+
+  /** Every status shows, 0 included, so a dashboard's series do not come and go. */
+  private population(): Population | undefined {
+    const snap = this.store.peekSnapshot();
+    if (!snap) return undefined;
+    const sessions = new Map<string, number>(SESSION_STATUSES.map((s) => [s, 0]));
+    const agents = new Map<string, number>(AGENT_STATUSES.map((s) => [`${s} ${ACTIVITY}`, 0]));
+    for (const k of snap.sessions) {
+      const status = statusOf(k, this.store.state);
+      sessions.set(status, (sessions.get(status) ?? 0) + 1);
+      for (const a of k.agents) {
+        const key = `${a.status} ${ACTIVITY}`;
+        agents.set(key, (agents.get(key) ?? 0) + 1);
+      }
+    }
+    return { sessions, agents };
+  }
+}
