@@ -17,8 +17,8 @@ describe('tmux call observer', () => {
 
   it('sees forked calls with their subcommand and outcome: ok, error, timeout', async () => {
     const runner = new ScriptedRunner((args) =>
-      args[0] === 'has-session'
-        ? { exitCode: 1, stderr: "can't find session: =mas-00000001\n" }
+      args[0] === 'list-sessions'
+        ? { exitCode: 1, stderr: 'protocol version mismatch\n' }
         : args[0] === 'kill-session'
           ? { exitCode: null, timedOut: true }
           : {},
@@ -26,11 +26,11 @@ describe('tmux call observer', () => {
     sut = new TmuxGateway(runner);
     const seen = watch(sut);
     await sut.version();
-    await sut.hasSession('mas-00000001');
+    await sut.listSessionNames().catch(() => undefined);
     await expect(sut.killSession('$1')).rejects.toMatchObject({ code: 'TMUX_TIMEOUT' });
     expect(strip(seen)).toEqual([
       { command: 'version', path: 'fork', outcome: 'ok' },
-      { command: 'has-session', path: 'fork', outcome: 'error' },
+      { command: 'list-sessions', path: 'fork', outcome: 'error' },
       { command: 'kill-session', path: 'fork', outcome: 'timeout' },
     ]);
     expect(seen.every((e) => e.durationMs >= 0)).toBe(true);
