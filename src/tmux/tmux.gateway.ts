@@ -8,9 +8,12 @@ import {
   createWindowCommands,
   exactSession,
   packCommands,
+  PANE_ID,
+  paneScreenCommands,
   retarget,
   takeCreatedId,
 } from './tmux-args';
+import { type PaneScreen, parsePaneScreen, screenTemplate } from './pane-screen';
 import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
@@ -277,6 +280,19 @@ export class TmuxGateway implements OnModuleDestroy {
 
   private writeChain(cmds: string[][], op: string, noServerOk = false): Promise<RunResult> {
     return this.tmux.write(chain(cmds), op, noServerOk, undefined, { commands: cmds });
+  }
+
+  /**
+   * One pane's screen in one forked invocation (see {@link paneScreenCommands}); a read, so it may be
+   * retried (R4). Not over the control client: its framing would hide where a wrapped history line
+   * ends. A vanished pane throws {@link TmuxGoneError}.
+   */
+  async paneScreen(paneId: string, history: number, ansi: boolean): Promise<PaneScreen> {
+    if (!PANE_ID.test(paneId)) throw new InternalError(`not a pane id: ${paneId}`);
+    const nonce = newNonce();
+    const cmds = paneScreenCommands(paneId, history, ansi, screenTemplate(nonce));
+    const r = await this.tmux.read({ args: chain(cmds), op: 'capture-pane' });
+    return parsePaneScreen(r.stdout, nonce);
   }
 }
 

@@ -1,0 +1,28 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { IsString, Matches } from 'class-validator';
+import { validateSync } from 'class-validator';
+import { Required } from '../common/validation/field.decorators';
+import { toValidationError } from '../common/validation/to-issues';
+
+export const AGENT_ID_PATTERN = /^[0-9]{2}$/;
+
+class AgentIdParam {
+  @Required('must be a two-digit agent id')
+  @IsString({ message: 'must be a two-digit agent id' })
+  @Matches(AGENT_ID_PATTERN, { message: 'must be a two-digit agent id' })
+  agentId!: string;
+}
+
+/**
+ * `:agentId` checked for its grammar only (§10.1); the value is then only looked up in the
+ * snapshot's roster and never reaches tmux (R7): the pane id from the snapshot does.
+ */
+@Injectable()
+export class AgentIdPipe implements PipeTransform<string, string> {
+  transform(agentId: string): string {
+    const errors = validateSync(plainToInstance(AgentIdParam, { agentId }));
+    if (errors.length) throw toValidationError(errors, 'path');
+    return agentId;
+  }
+}
