@@ -225,23 +225,61 @@ describe('GET /sessions/:id/agents/:agentId/screen (e2e, real tmux, §10.1)', ()
     });
   });
 
-  it('R7: no request text reaches tmux argv; the capture targets the pane id only', async () => {
+  /** R7: the request's agent id and session reference never reach tmux; the pane id is the target. */
+  const noRequestText = (args: string[]) => {
+    for (const a of args) {
+      expect(a).not.toBe('10');
+      expect(a).not.toContain(s.shortId);
+    }
+  };
+  const checkScreenCommands = (cmds: string[][], pane: string) => {
+    expect(cmds.map((c) => c[0])).toEqual(['capture-pane', 'display-message', 'capture-pane']);
+    for (const c of cmds) expect(c.filter((_a, i) => c[i - 1] === '-t')).toEqual([pane]);
+    noRequestText(cmds.flat());
+  };
+
+  it('R7: no request text reaches tmux, forked or over the control client; pane id targets only', async () => {
     const runner = t.app.get<TmuxRunner>(TMUX_RUNNER);
-    const spy = jest.spyOn(runner, 'run');
+    const pane = await paneOf('10');
+    // forked: the control client is closed, so the read forks one tmux client
+    t.gateway.control?.close();
+    const fork = jest.spyOn(runner, 'run');
     try {
+      const before = t.gateway.calls;
       await screen('10', '?lines=7&ansi=true', s.tmuxSession).expect(200);
-      const argvs = spy.mock.calls.map(([args]) => args);
+      expect(t.gateway.calls - before).toBeLessThanOrEqual(2); // the capture, maybe a list refresh
+      const argvs = fork.mock.calls.map(([args]) => args);
       const capture = argvs.find((a) => a.includes('capture-pane'))!;
-      expect(capture).toBeDefined();
-      const pane = await paneOf('10');
-      expect(capture.filter((a, i) => capture[i - 1] === '-t')).toEqual([pane, pane, pane]);
-      for (const args of argvs)
-        for (const a of args) {
-          expect(a).not.toBe('10');
-          expect(a).not.toContain(s.shortId);
-        }
+      const cmds = capture.join('\0').split('\0;\0');
+      checkScreenCommands(
+        cmds.map((c) => c.split('\0')),
+        pane,
+      );
+      for (const args of argvs) noRequestText(args);
     } finally {
-      spy.mockRestore();
+      fork.mockRestore();
+    }
+  });
+
+  it('one control-mode round trip when a control client runs, same screen as a fork', async () => {
+    const forked = (await screen('10', '?lines=5&ansi=true').expect(200)).body;
+    // a message attaches the control client to this session (decision 0006)
+    await request(t.http)
+      .post('/message')
+      .send({ session: s.tmuxSession, target: '00', message: 'x', execute: false })
+      .expect(200);
+    expect(t.gateway.control?.up).toBe(true);
+    const run = jest.spyOn(t.gateway.control!, 'run');
+    try {
+      const before = t.gateway.calls;
+      const viaControl = (await screen('10', '?lines=5&ansi=true').expect(200)).body;
+      expect(t.gateway.calls).toBe(before); // nothing forked for the capture
+      const lines = run.mock.calls.map(([cmds]) => cmds).filter((c) => c[0][0] === 'capture-pane');
+      expect(lines).toHaveLength(1);
+      checkScreenCommands(lines[0], await paneOf('10'));
+      expect({ ...viaControl, capturedAt: 0 }).toEqual({ ...forked, capturedAt: 0 });
+    } finally {
+      run.mockRestore();
     }
   });
 

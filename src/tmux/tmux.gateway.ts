@@ -283,15 +283,21 @@ export class TmuxGateway implements OnModuleDestroy {
   }
 
   /**
-   * One pane's screen in one forked invocation (see {@link paneScreenCommands}); a read, so it may be
-   * retried (R4). Not over the control client: its framing would hide where a wrapped history line
-   * ends. A vanished pane throws {@link TmuxGoneError}.
+   * One pane's screen in one invocation (see {@link paneScreenCommands}): a line on the control client
+   * when one already runs (never started for a read: an attach counts as activity, §5.6), else a
+   * fork; a read, so it may be retried (R4). Both paths print the same text up to a wrapped last
+   * history line, which the fork leaves without LF and control mode ends with one; the marker split
+   * does not care. A vanished pane throws {@link TmuxGoneError}.
    */
   async paneScreen(paneId: string, history: number, ansi: boolean): Promise<PaneScreen> {
     if (!PANE_ID.test(paneId)) throw new InternalError(`not a pane id: ${paneId}`);
     const nonce = newNonce();
     const cmds = paneScreenCommands(paneId, history, ansi, screenTemplate(nonce));
-    const r = await this.tmux.read({ args: chain(cmds), op: 'capture-pane' });
+    const r = await this.tmux.read({
+      args: chain(cmds),
+      op: 'capture-pane',
+      control: { commands: cmds },
+    });
     return parsePaneScreen(r.stdout, nonce);
   }
 }
