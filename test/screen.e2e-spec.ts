@@ -283,6 +283,17 @@ describe('GET /sessions/:id/agents/:agentId/screen (e2e, real tmux, §10.1)', ()
     }
   });
 
+  it('a pane that dies is never shown dead yet `running`, however fresh the snapshot cache', async () => {
+    expect((await screen('10').expect(200)).body.status).toBe('running'); // the cache names it running
+    await server.ok('send-keys', '-t', await paneOf('10'), 'C-d'); // EOF: the agent's cat exits 0
+    const dead = await waitFor(async () => {
+      const b = (await screen('10').expect(200)).body;
+      return b.lines.some((l: string) => l.includes('Pane is dead')) && b; // tmux's remain-on-exit line
+    });
+    expect(dead.status).toBe('stopped');
+    expect(dead.lines).toContain('last'); // the last screen is still there
+  });
+
   it('409 SESSION_TERMINATED (restorable) once the session is stopped', async () => {
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({}).expect(200);
     const res = await screen('10').expect(409);

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { agentView, type AgentView } from '../core/agent-status';
 import { isRestorable, statusOf } from '../core/session.mapper';
 import type { SessionRef } from '../core/session-ref';
 import { SessionStore } from '../core/session-store';
+import type { KnownSession } from '../core/snapshot';
 import { ConflictError, NotFoundError, TmuxGoneError } from '../errors/mas-error';
 import type { PaneScreen } from '../tmux/pane-screen';
 import { TmuxGateway } from '../tmux/tmux.gateway';
@@ -24,6 +26,25 @@ export function screenLines(s: PaneScreen): { lines: string[]; history: number }
   lines.length = end;
   // an empty visible screen can trim blank history lines too: `history` counts what is returned
   return { lines, history: Math.min(s.history.length, end) };
+}
+
+/** §5.4's reasons for a pane already known dead (or never the agent, A3). */
+const SETTLED = new Set(['exited', 'exit_unknown', 'exit_status', 'killed', 'unsafe_dir']);
+
+/**
+ * §5.4 for the captured pane: the snapshot's answer (at most the cache TTL old, §10.6), unless the
+ * capture saw a death the snapshot had not, so the body never shows a dead screen as `running`.
+ * The dead rows of §5.4 do not depend on the process names, hence the empty set.
+ */
+export function statusNow(k: KnownSession, agent: AgentView, s: PaneScreen): AgentView['status'] {
+  if (!s.dead || SETTLED.has(agent.reason)) return agent.status;
+  for (const window of k.tmux?.windows ?? [])
+    for (const pane of window.panes)
+      if (pane.id === agent.paneId) {
+        const now = { ...pane, dead: true, deadStatus: s.deadStatus, deadSignal: s.deadSignal };
+        return agentView(agent.agentId, { pane: now, window }, true, new Set()).status;
+      }
+  return agent.status;
 }
 
 /** GET …/agents/:agentId/screen (§10.1): one pane's screen, read by its tmux pane id only. */
@@ -59,8 +80,7 @@ export class ScreenService {
       sessionId: k.id,
       agentId,
       paneId: agent.paneId,
-      // §5.4 from the snapshot that named the pane (at most the cache TTL old)
-      status: agent.status,
+      status: statusNow(k, agent, screen),
       // §10.4: `unknown` means "not observed"; nothing captures pane output over time yet, and one
       // screen cannot tell whether the agent is printing
       activity: 'unknown',

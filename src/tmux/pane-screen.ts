@@ -11,7 +11,10 @@ export interface PaneScreen {
   history: string[];
   /** The visible rows, wrapped lines joined (so possibly fewer than `height`). */
   visible: string[];
+  /** The pane's death as of this capture (T-12), fresher than a cached snapshot. */
   dead: boolean;
+  deadStatus: number | null;
+  deadSignal: number | null;
 }
 
 const SCREEN_FIELDS = [
@@ -21,6 +24,8 @@ const SCREEN_FIELDS = [
   'cursor_y',
   'history_size',
   'pane_dead',
+  'pane_dead_status',
+  'pane_dead_signal',
 ] as const;
 
 /** The `display-message` line: a per-call nonce after RS, so no pane text can forge it (T-11). */
@@ -45,9 +50,14 @@ export function parsePaneScreen(stdout: string, nonce: string): PaneScreen {
   const eol = stdout.indexOf('\n', at);
   if (eol < 0) throw unparsable();
   const fields = stdout.slice(at + RS.length + nonce.length, eol).split(FS);
-  if (fields.length !== SCREEN_FIELDS.length || !fields.every((f) => /^[0-9]{1,9}$/.test(f)))
+  // the two exit fields are empty while the pane lives (or before tmux reaped it, T-77)
+  if (
+    fields.length !== SCREEN_FIELDS.length ||
+    !fields.every((f, i) => /^[0-9]{1,9}$/.test(f) || (i >= 6 && f === ''))
+  )
     throw unparsable();
   const [width, height, x, y, historySize, dead] = fields.map(Number);
+  const orNull = (f: string) => (f === '' ? null : Number(f));
   return {
     width,
     height,
@@ -55,5 +65,7 @@ export function parsePaneScreen(stdout: string, nonce: string): PaneScreen {
     history: historySize > 0 ? splitLines(stdout.slice(0, at)) : [],
     visible: splitLines(stdout.slice(eol + 1)),
     dead: dead === 1,
+    deadStatus: orNull(fields[6]),
+    deadSignal: orNull(fields[7]),
   };
 }
