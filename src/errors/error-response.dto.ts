@@ -51,7 +51,7 @@ const ERRORS: Record<number, { description: string; example: object }> = {
     example: e('Origin is not allowed', 'ORIGIN_NOT_ALLOWED'),
   },
   404: {
-    description: 'SESSION_NOT_FOUND, TARGET_NOT_FOUND or ROUTE_NOT_FOUND',
+    description: 'SESSION_NOT_FOUND, TARGET_NOT_FOUND, AGENT_NOT_FOUND or ROUTE_NOT_FOUND',
     example: e('Session not found', 'SESSION_NOT_FOUND', { sessionId: 'ebef3e2a' }),
   },
   408: {

@@ -54,7 +54,11 @@ export class RequestRejectedError extends MasError {
 }
 
 export class NotFoundError extends MasError {
-  constructor(code: 'SESSION_NOT_FOUND' | 'TARGET_NOT_FOUND', message: string, details?: Details) {
+  constructor(
+    code: 'SESSION_NOT_FOUND' | 'TARGET_NOT_FOUND' | 'AGENT_NOT_FOUND',
+    message: string,
+    details?: Details,
+  ) {
     super(code, message, details);
   }
 }

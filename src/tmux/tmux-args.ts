@@ -188,3 +188,37 @@ export function createWindowCommands(name: string, w: WindowPlan): string[][] {
   if (w.tiled) cmds.push(['select-layout', '-t', exactWindow(name, w.index), 'tiled']);
   return cmds;
 }
+
+/** A pane id from the snapshot (`%n`, T-13): the only target a screen read ever uses (R7). */
+export const PANE_ID = /^%[0-9]+$/;
+
+/**
+ * The screen of one pane as ONE invocation, so size, cursor and text come from the same instant:
+ * tmux runs a command list without handling pane output in between. With history, its capture
+ * comes first (`-S -n -E -1`), then the `display-message` line, which both reports size and cursor
+ * and marks where the visible capture (`-S 0 -E -`) begins; without history, only the last two.
+ * `-J` joins wrapped lines (§10.1) and `-e` keeps colours and attributes; `-S`/`-E` bound the
+ * output (T-52). A vanished pane makes the first capture fail with "can't find pane" (T-60):
+ * `display-message` alone would print the template with empty values and succeed (T-13).
+ */
+export function paneScreenCommands(
+  paneId: string,
+  history: number,
+  ansi: boolean,
+  marker: string,
+): string[][] {
+  const capture = (range: string[]) => [
+    'capture-pane',
+    '-p',
+    '-J',
+    ...(ansi ? ['-e'] : []),
+    ...range,
+    '-t',
+    paneId,
+  ];
+  return [
+    ...(history > 0 ? [capture(['-S', `-${history}`, '-E', '-1'])] : []),
+    ['display-message', '-p', '-t', paneId, marker],
+    capture(['-S', '0', '-E', '-']),
+  ];
+}

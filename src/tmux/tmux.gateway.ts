@@ -9,9 +9,12 @@ import {
   exactSession,
   KEY_ALLOWLIST,
   packCommands,
+  PANE_ID,
+  paneScreenCommands,
   retarget,
   takeCreatedId,
 } from './tmux-args';
+import { type PaneScreen, parsePaneScreen, screenTemplate } from './pane-screen';
 import { isSourceStdin, secretEnvCommands, secretEnvScript, SOURCE_STDIN } from './secret-env';
 import { type Call, failedOutput, TmuxCalls } from './tmux-calls';
 import type { TmuxControlChannel } from './tmux-control';
@@ -267,6 +270,25 @@ export class TmuxGateway implements OnModuleDestroy {
 
   private writeChain(cmds: string[][], op: string, noServerOk = false): Promise<RunResult> {
     return this.tmux.write(chain(cmds), op, noServerOk, undefined, { commands: cmds });
+  }
+
+  /**
+   * One pane's screen in one invocation (see {@link paneScreenCommands}): a line on the control client
+   * when one already runs (never started for a read: an attach counts as activity, §5.6), else a
+   * fork; a read, so it may be retried (R4). Both paths print the same text up to a wrapped last
+   * history line, which the fork leaves without LF and control mode ends with one; the marker split
+   * does not care. A vanished pane throws {@link TmuxGoneError}.
+   */
+  async paneScreen(paneId: string, history: number, ansi: boolean): Promise<PaneScreen> {
+    if (!PANE_ID.test(paneId)) throw new InternalError(`not a pane id: ${paneId}`);
+    const nonce = newNonce();
+    const cmds = paneScreenCommands(paneId, history, ansi, screenTemplate(nonce));
+    const r = await this.tmux.read({
+      args: chain(cmds),
+      op: 'capture-pane',
+      control: { commands: cmds },
+    });
+    return parsePaneScreen(r.stdout, nonce);
   }
 }
 
