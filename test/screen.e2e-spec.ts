@@ -65,6 +65,12 @@ describe('GET /sessions/:id/agents/:agentId/screen (e2e, real tmux, §10.1)', ()
       return a.find((x) => x.agentId === '11')?.status === 'error';
     }, 15000);
     await waitFor(async () => (await screen('10')).body.lines?.at(-1) === 'cursor>', 8000);
+    // every prompt typed: a later test's C-d must find an empty input line to be an EOF (under
+    // CI load it once landed between a prompt's paste and its Enter)
+    await waitFor(async () => {
+      const state = (await request(t.http).get(`/sessions/${s.sessionId}`)).body.startup?.state;
+      return ['ready', 'degraded', 'failed'].includes(state);
+    }, 15000);
   }, 30000);
 
   afterAll(async () => {
