@@ -145,7 +145,8 @@ function gateOf(cfg: MasConfig): Gate {
         reply,
         new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, wait),
       );
-    if (req.method === 'POST' && origin !== undefined && !allowed)
+    const strict = req.method === 'POST' || (routed && policyOf(req)?.strictOrigin);
+    if (strict && origin !== undefined && !allowed)
       return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
     const tokenOk = !tokenDigest || validToken(req.headers.authorization, tokenDigest);
     if (tokenOk) trusted.add(req.raw);
@@ -175,7 +176,7 @@ function preflight(reply: FastifyReply, allowed: boolean): false {
   reply.header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
   reply.header(
     'access-control-allow-headers',
-    'Content-Type, Idempotency-Key, Authorization, X-Request-Id',
+    'Content-Type, Idempotency-Key, Authorization, X-Request-Id, Last-Event-ID', // A18
   );
   reply.header('access-control-max-age', '600');
   reply.code(204).send();
