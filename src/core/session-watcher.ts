@@ -5,9 +5,9 @@ import { SessionStore } from './session-store';
 import type { Snapshot } from './snapshot';
 
 /** How often the model is compared while someone listens: with a listing's own time, well within §10.6's 2 s. */
-const PERIOD_MS = 700;
+const PERIOD_MS = 500;
 /** A snapshot this young (another reader's) is used instead of a new listing. */
-const REUSE_MS = 500;
+const REUSE_MS = 300;
 /** Watching goes on this long after the last client left, so a client that reconnects can resume. */
 const LINGER_MS = 60_000;
 

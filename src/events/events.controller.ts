@@ -54,7 +54,7 @@ export class EventsController {
   @ApiErrors(400, 403, 404, 409, 503)
   @RateBudget('other')
   @StrictOrigin()
-  async stream(
+  async streamEvents(
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
     @Query() query: EventsQuery,

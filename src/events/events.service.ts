@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { EventBus } from '../core/event-bus';
@@ -25,6 +25,8 @@ const STREAM_HEADERS = {
 @Injectable()
 export class EventsService implements OnModuleDestroy {
   private open = 0;
+  // a hijacked reply skips the onResponse hook: the stream writes its own line (R11) when it ends
+  private readonly logger = new Logger('HTTP');
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -46,12 +48,13 @@ export class EventsService implements OnModuleDestroy {
     if (this.open >= this.cfg.eventsMaxClients)
       throw new StreamLimitError(this.cfg.eventsMaxClients);
     this.open++;
-    const s = new EventStream(
-      reply.raw,
-      this.bus,
-      { types: q.typeSet, sessionId },
-      () => this.open--,
-    );
+    const t0 = performance.now();
+    const s = new EventStream(reply.raw, this.bus, { types: q.typeSet, sessionId }, () => {
+      this.open--;
+      this.logger.log(
+        `GET /events 200 ${(performance.now() - t0).toFixed(1)}ms id=${req.id} (stream)`,
+      );
+    });
     try {
       await this.watcher.ensure();
     } catch (e) {
