@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { EventBus } from '../src/core/event-bus';
 import { createTestApp, type TestApp } from './support/create-test-app';
+import { startService } from './support/service-process';
 import { SseClient, type SseEvent } from './support/sse-client';
 import { teamAgent } from './support/team';
 import { TmuxTestServer } from './support/tmux-server';
@@ -294,4 +295,25 @@ describe('GET /events (e2e, real tmux, §10.3, §10.6)', () => {
     await waitFor(() => c.ended);
     expect(c.events.at(-1)).toMatchObject({ event: 'gap', data: { reason: 'shutdown' } });
   });
+
+  it('A12: SIGTERM ends every stream at once with gap shutdown, and the process exits without waiting the 7 s drain', async () => {
+    const svc = await startService({
+      MAS_TMUX_SOCKET: server.socket,
+      MAS_TMUX_CONFIG: server.config,
+      MAS_WORKSPACE_ROOT: t.workspace,
+    });
+    try {
+      const c = await SseClient.open(svc.port, '/events');
+      clients.push(c);
+      expect(c.status).toBe(200);
+      const termAt = Date.now();
+      svc.proc.kill('SIGTERM');
+      await waitFor(() => c.ended, 5000);
+      expect(c.events.at(-1)).toMatchObject({ event: 'gap', data: { reason: 'shutdown' } });
+      await svc.exited;
+      expect(Date.now() - termAt).toBeLessThan(5000);
+    } finally {
+      await svc.stop();
+    }
+  }, 60_000);
 });

@@ -25,12 +25,12 @@ export class SseClient {
   ) {}
 
   static open(
-    server: http.Server,
+    server: http.Server | number,
     path: string,
     headers: Record<string, string> = {},
     opts: { paused?: boolean } = {},
   ): Promise<SseClient> {
-    const { port } = server.address() as AddressInfo;
+    const port = typeof server === 'number' ? server : (server.address() as AddressInfo).port;
     return new Promise((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
         const c = new SseClient(req, res);
