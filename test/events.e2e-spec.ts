@@ -225,6 +225,19 @@ describe('GET /events (e2e, real tmux, §10.3, §10.6)', () => {
     expect(metrics).toMatch(/mas_events_dropped_total\{reason="slow_consumer"\} [1-9]/);
   }, 30000);
 
+  it('a stream that ended is counted in mas_http_requests_total like any answer', async () => {
+    const count = async () => {
+      const m = (await request(t.http).get('/metrics').expect(200)).text;
+      const line =
+        /^mas_http_requests_total\{route="\/events",method="GET",status="200"\} (\d+)$/m.exec(m);
+      return line ? Number(line[1]) : 0;
+    };
+    const before = await count();
+    const c = await open('/events');
+    c.close();
+    await waitFor(async () => (await count()) === before + 1);
+  });
+
   it('400 for bad types or sessionId, 404 for an unknown session', async () => {
     let r = await request(t.http).get('/events?types=session,bogus').expect(400);
     expect(r.body.details.issues[0]).toMatchObject({

@@ -77,6 +77,14 @@ export function answerBadUrl(req: FastifyRequest, reply: FastifyReply, message: 
   }
 }
 
+/**
+ * A hijacked reply (an `/events` stream) skips onResponse: its route reports the answer itself
+ * when the stream ends, so it gets its log line and metrics like any other.
+ */
+export function reportHijacked(f: FastifyInstance, req: FastifyRequest, reply: FastifyReply): void {
+  answered(f, req, reply);
+}
+
 /** `f` is the app's root instance: a route's `req.server` may be a plugin's child instance. */
 function answered(f: FastifyInstance, req: FastifyRequest, reply: FastifyReply): void {
   logLine(req, reply);

@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { reportHijacked } from '../common/request-hooks';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { EventBus } from '../core/event-bus';
 import { SessionStore } from '../core/session-store';
@@ -25,14 +27,13 @@ const STREAM_HEADERS = {
 @Injectable()
 export class EventsService implements OnModuleDestroy {
   private open = 0;
-  // a hijacked reply skips the onResponse hook: the stream writes its own line (R11) when it ends
-  private readonly logger = new Logger('HTTP');
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
     private readonly bus: EventBus,
     private readonly store: SessionStore,
     private readonly watcher: SessionWatcher,
+    private readonly adapter: HttpAdapterHost,
   ) {}
 
   get clients(): number {
@@ -48,12 +49,10 @@ export class EventsService implements OnModuleDestroy {
     if (this.open >= this.cfg.eventsMaxClients)
       throw new StreamLimitError(this.cfg.eventsMaxClients);
     this.open++;
-    const t0 = performance.now();
     const s = new EventStream(reply.raw, this.bus, { types: q.typeSet, sessionId }, () => {
       this.open--;
-      this.logger.log(
-        `GET /events 200 ${(performance.now() - t0).toFixed(1)}ms id=${req.id} (stream)`,
-      );
+      // one log line (R11) and the HTTP metrics, when the stream ends
+      reportHijacked(this.adapter.httpAdapter.getInstance<FastifyInstance>(), req, reply);
     });
     try {
       await this.watcher.ensure();
