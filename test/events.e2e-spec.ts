@@ -301,6 +301,18 @@ describe('GET /events (e2e, real tmux, §10.3, §10.6)', () => {
     });
   });
 
+  it('opening a stream spends one request of the other budget', async () => {
+    const t4 = await createTestApp(server, { MAS_RATE_LIMIT_OTHER: '3' });
+    try {
+      for (let i = 0; i < 3; i++) expect((await open('/events', {}, t4)).status).toBe(200);
+      const r = await request(t4.http).get('/events').expect(429);
+      expect(r.body.code).toBe('RATE_LIMITED');
+    } finally {
+      for (const c of clients.splice(0)) c.close();
+      await t4.close();
+    }
+  });
+
   it('app close ends every stream with a final gap shutdown (A12)', async () => {
     const t3 = await createTestApp(server);
     const c = await SseClient.open(t3.http, '/events');
