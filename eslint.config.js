@@ -2,7 +2,7 @@
 const tseslint = require('typescript-eslint');
 
 const SPAWN = ['child_process', 'node:child_process'];
-const FEATURES = ['sessions', 'runs', 'messages', 'health', 'metrics'];
+const FEATURES = ['sessions', 'runs', 'messages', 'health', 'metrics', 'events'];
 const LAYERS = ['core', 'domain', 'common', 'tmux', 'workspace', 'errors', 'config'];
 /** Imports of the given folders from a file anywhere below src/<folder>/. */
 const into = (folders) => folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../../../${f}/*`]);

@@ -1,6 +1,7 @@
 import { CacheModule } from '@nestjs/cache-manager';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from './config/mas-config';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -34,6 +35,7 @@ export class AppModule {
         MessagesModule,
         HealthModule,
         MetricsModule,
+        EventsModule,
       ],
       controllers: [RootController],
     };

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { EventBus } from './core/event-bus';
 import { ConfigError } from './config/mas-config';
 import { parseEnv } from './config/parse-env';
 import { watchEventLoop } from './common/loop-monitor';
@@ -67,6 +68,8 @@ async function shutdown(app: NestFastifyApplication, inFlight: () => number): Pr
   setTimeout(() => process.exit(0), EXIT_MS).unref();
   const server = app.getHttpServer();
   server.close();
+  // A12: event streams never finish on their own; they end at once, with a final gap `shutdown`
+  app.get(EventBus).shutdown();
   log.log(`shutting down: ${inFlight()} request(s) in flight`);
   while (inFlight() > 0 && Date.now() - t0 < DRAIN_MS) {
     // a connection whose answer went out is idle now; close it rather than wait for keep-alive

@@ -43,6 +43,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
         'POST /message',
         'GET /status',
         'GET /metrics',
+        'GET /events',
       ].sort(),
     );
     const head = await request(t.http).head('/').expect(200);

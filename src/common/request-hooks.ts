@@ -77,6 +77,14 @@ export function answerBadUrl(req: FastifyRequest, reply: FastifyReply, message: 
   }
 }
 
+/**
+ * A hijacked reply (an `/events` stream) skips onResponse: its route reports the answer itself
+ * when the stream ends, so it gets its log line and metrics like any other.
+ */
+export function reportHijacked(f: FastifyInstance, req: FastifyRequest, reply: FastifyReply): void {
+  answered(f, req, reply);
+}
+
 /** `f` is the app's root instance: a route's `req.server` may be a plugin's child instance. */
 function answered(f: FastifyInstance, req: FastifyRequest, reply: FastifyReply): void {
   logLine(req, reply);
@@ -145,7 +153,8 @@ function gateOf(cfg: MasConfig): Gate {
         reply,
         new RequestRejectedError('RATE_LIMITED', 'Too many requests', undefined, wait),
       );
-    if (req.method === 'POST' && origin !== undefined && !allowed)
+    const strict = req.method === 'POST' || (routed && policyOf(req)?.strictOrigin);
+    if (strict && origin !== undefined && !allowed)
       return refuse(reply, new RequestRejectedError('ORIGIN_NOT_ALLOWED', 'Origin is not allowed'));
     const tokenOk = !tokenDigest || validToken(req.headers.authorization, tokenDigest);
     if (tokenOk) trusted.add(req.raw);
@@ -175,7 +184,7 @@ function preflight(reply: FastifyReply, allowed: boolean): false {
   reply.header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS');
   reply.header(
     'access-control-allow-headers',
-    'Content-Type, Idempotency-Key, Authorization, X-Request-Id',
+    'Content-Type, Idempotency-Key, Authorization, X-Request-Id, Last-Event-ID', // A18
   );
   reply.header('access-control-max-age', '600');
   reply.code(204).send();

@@ -13,6 +13,8 @@ export interface RoutePolicy {
   budget?: Budget | 'exempt';
   /** The budget of its HEAD twin when it differs (HEAD / is the web UI's probe, R10). */
   headBudget?: Budget | 'exempt';
+  /** A GET refused like a POST when its `Origin` is not allowed (A18: `/events`). */
+  strictOrigin?: boolean;
 }
 
 const KEY = 'masPolicy';
@@ -50,6 +52,9 @@ export const RateBudget = (
   budget: Budget | 'exempt',
   opts: { head?: Budget | 'exempt' } = {},
 ): MethodDecorator => policy({ budget, ...(opts.head ? { headBudget: opts.head } : {}) });
+
+/** A18: a disallowed `Origin` is refused with 403 before the route does anything (`/events`). */
+export const StrictOrigin = (): MethodDecorator => policy({ strictOrigin: true });
 
 /** The policy of the route that matched; undefined for unmatched requests and foreign routes. */
 export function policyOf(req: Pick<FastifyRequest, 'routeOptions'>): RoutePolicy | undefined {

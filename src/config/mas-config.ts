@@ -41,6 +41,8 @@ export interface MasConfig {
   rateLimits: { runs: number; message: number; lifecycle: number; observe: number; other: number };
   /** Open HTTP connections beyond which new ones are closed at once (A6). */
   maxConnections: number;
+  /** Open `/events` streams beyond which openings answer 503 `STREAM_LIMIT` (§10.3). */
+  eventsMaxClients: number;
   /** Environment the service itself was started with; the source of PATH and passthrough values. */
   serviceEnv: Record<string, string | undefined>;
 }

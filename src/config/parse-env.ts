@@ -114,6 +114,7 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
       other: int('MAS_RATE_LIMIT_OTHER', 600, 1, 1_000_000),
     },
     maxConnections: int('MAS_API_MAX_CONNECTIONS', 512, 16, 65_536),
+    eventsMaxClients: int('MAS_EVENTS_MAX_CLIENTS', 64, 1, 1024),
     serviceEnv: env,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -91,7 +91,7 @@ const ERRORS: Record<number, { description: string; example: object }> = {
   },
   503: {
     description:
-      'TMUX_UNAVAILABLE, WORKSPACE_UNAVAILABLE or AGENT_COMMAND_UNAVAILABLE, with Retry-After',
+      'TMUX_UNAVAILABLE, WORKSPACE_UNAVAILABLE, AGENT_COMMAND_UNAVAILABLE or STREAM_LIMIT (/events), with Retry-After',
     example: e('tmux is unavailable (breaker_open)', 'TMUX_UNAVAILABLE', {
       reason: 'breaker_open',
     }),

@@ -94,6 +94,13 @@ export class WorkspaceError extends MasError {
   }
 }
 
+/** §10.3: `MAS_EVENTS_MAX_CLIENTS` streams are open already. */
+export class StreamLimitError extends MasError {
+  constructor(limit: number, retryAfter = 5) {
+    super('STREAM_LIMIT', 'Too many event streams are open', { limit }, retryAfter);
+  }
+}
+
 export class AgentCommandError extends MasError {
   constructor(message: string) {
     super('AGENT_COMMAND_UNAVAILABLE', message, undefined, 5);

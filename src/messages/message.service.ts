@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { ConflictError, NotFoundError, RequestRejectedError, TmuxError } from '../errors/mas-error';
+import { EventBus } from '../core/event-bus';
 import { SessionStore } from '../core/session-store';
 import type { KnownSession } from '../core/snapshot';
 import type { MessageResponse } from './dto/message.dto';
@@ -20,9 +21,11 @@ export class MessageService {
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
     private readonly sessions: SessionStore,
     private readonly delivery: DeliveryService,
+    private readonly bus: EventBus,
   ) {}
 
-  async send(req: MessageRequest): Promise<MessageResponse> {
+  /** `requestId` names the request in the `message` event (§10.3). */
+  async send(req: MessageRequest, requestId?: string): Promise<MessageResponse> {
     const { text, execute } = req;
     if (Buffer.byteLength(text) > MAX_BYTES)
       throw new RequestRejectedError('PAYLOAD_TOO_LARGE', 'Message is larger than 64 KiB', {
@@ -104,6 +107,12 @@ export class MessageService {
     }
     this.logger.log(
       `message to ${receipts.k.tmuxName}: ${receipts.list.length} agent(s), ${text.length} chars, sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 12)}, ${Date.now() - t0}ms`,
+    );
+    // every delivery attempt is told, whatever status the receipts give the answer (§10.3)
+    this.bus.publish(
+      'message',
+      { sessionId: receipts.k.id, requestId: requestId ?? null, receipts: receipts.list },
+      receipts.k.id,
     );
     return this.answer(receipts.k, receipts.list, req.target, req.message, execute);
   }

@@ -36,7 +36,7 @@ export class MessagesController {
       k,
       'POST /message',
       parsed,
-      () => this.messages.send(req),
+      () => this.messages.send(req, res.request.id),
       () => res.header('idempotency-replayed', 'true'),
     );
   }

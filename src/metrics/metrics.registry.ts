@@ -19,6 +19,8 @@ export interface ScrapeSources {
   cacheLookups(): Readonly<{ hit: number; miss: number }>;
   /** Undefined while no snapshot is cached: the gauges then keep their last values. */
   population(): Population | undefined;
+  /** Open `/events` streams and events not delivered, by reason, since start (§10.3). */
+  events?(): { clients: number; dropped: ReadonlyMap<string, number> };
 }
 
 /**
@@ -106,18 +108,27 @@ export function createMasRegistry(src: ScrapeSources) {
         }
       },
     }),
-    // The event stream (§10.3) and output capture (§10.2) do not exist yet: these three stay 0
-    // until they land, registered now so dashboards and alerts can be built against them.
+    // Output capture (§10.2) does not exist yet: mas_output_bytes_total stays 0 until it lands.
     eventsClients: new Gauge({
       name: 'mas_events_clients',
-      help: 'Open /events streams (0 until the event stream of §10.3 exists)',
+      help: 'Open /events streams',
       registers,
+      collect() {
+        this.set(src.events?.().clients ?? 0);
+      },
     }),
     eventsDropped: new Counter({
       name: 'mas_events_dropped_total',
-      help: 'Events not delivered to a stream client, by reason (none until §10.3 exists)',
+      help: 'Events not delivered to a stream client, by reason (slow_consumer: the client was disconnected)',
       labelNames: ['reason'] as const,
       registers,
+      // the bus counts; the series mirrors its totals at scrape
+      collect() {
+        const dropped = src.events?.().dropped;
+        if (!dropped?.size) return;
+        this.reset();
+        for (const [reason, n] of dropped) this.inc({ reason }, n);
+      },
     }),
     outputBytes: new Counter({
       name: 'mas_output_bytes_total',

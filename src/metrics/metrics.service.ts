@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { onAnswered } from '../common/request-hooks';
+import { EventBus } from '../core/event-bus';
 import { statusOf } from '../core/session.mapper';
 import { SessionStore } from '../core/session-store';
 import { AGENT_STATUSES, SESSION_STATUSES } from '../domain/vocabulary';
@@ -27,6 +28,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly adapter: HttpAdapterHost,
     private readonly gateway: TmuxGateway,
     private readonly store: SessionStore,
+    private readonly bus: EventBus,
   ) {
     this.m = createMasRegistry({
       breakerState: () => {
@@ -35,6 +37,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       },
       cacheLookups: () => this.store.cacheLookups,
       population: () => this.population(),
+      events: () => ({ clients: this.bus.subscribers, dropped: this.bus.dropped }),
     });
   }
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { DeliveryService, failureReceipt } from '../core/delivery.service';
+import { EventBus } from '../core/event-bus';
 import { SessionStore } from '../core/session-store';
 import type { AgentView } from '../core/agent-status';
 import type { KnownSession } from '../core/snapshot';
@@ -25,6 +26,7 @@ export class StartupJob implements OnApplicationShutdown {
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
     private readonly sessions: SessionStore,
     private readonly delivery: DeliveryService,
+    private readonly bus: EventBus,
   ) {}
 
   onApplicationShutdown(): void {
@@ -42,10 +44,11 @@ export class StartupJob implements OnApplicationShutdown {
         cancelled = true;
         if (view.state !== 'starting') return;
         for (const p of view.prompts) if (p.state === 'pending') p.state = 'cancelled'; // A2
-        this.finish(view, 'cancelled');
+        this.finish(k.id, view, 'cancelled');
       },
     };
     this.sessions.state.startups.set(k.id, view);
+    this.publish(k.id, view);
     const deadline = Date.now() + JOB_LIMIT_MS;
     const expired = () => Date.now() > deadline;
     void this.run(k, prompts, view, () => cancelled || expired())
@@ -55,11 +58,11 @@ export class StartupJob implements OnApplicationShutdown {
         for (const p of view.prompts)
           if (p.state === 'pending')
             Object.assign(p, { state: 'failed', reason: 'STARTUP_TIMEOUT' });
-        this.finishByOutcome(view);
+        this.finishByOutcome(k.id, view);
       })
       .catch((e) => {
         this.logger.error(`startup of ${k.tmuxName} failed: ${String(e)}`);
-        if (view.state === 'starting') this.finish(view, 'failed');
+        if (view.state === 'starting') this.finish(k.id, view, 'failed');
       });
   }
 
@@ -83,6 +86,7 @@ export class StartupJob implements OnApplicationShutdown {
       if (checked?.get(p.agentId)?.status !== 'running')
         Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
     }
+    if (view.prompts.some((p) => p.state === 'failed')) this.publish(id, view);
     await sleep(Math.max(0, this.cfg.promptDelayMs - (Date.now() - launchedAt)), undefined, UNREF);
     for (const p of view.prompts) {
       if (stop()) return;
@@ -91,12 +95,15 @@ export class StartupJob implements OnApplicationShutdown {
         if (stop()) return;
         const a = (await this.agentsOf(k))?.get(p.agentId);
         if (stop()) return;
-        if (!a || a.status !== 'running' || !a.paneId)
-          return void Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+        if (!a || a.status !== 'running' || !a.paneId) {
+          Object.assign(p, { state: 'failed', reason: 'AGENT_NOT_RUNNING' });
+          return this.publish(id, view);
+        }
         await this.type(k, id, p, a, prompts.get(p.agentId)!);
+        this.publish(id, view);
       });
     }
-    if (!stop()) this.finishByOutcome(view);
+    if (!stop()) this.finishByOutcome(k.id, view);
   }
 
   /** One prompt, with the delivery of §7.6; its outcome is recorded even if the job is cancelled meanwhile. */
@@ -137,9 +144,10 @@ export class StartupJob implements OnApplicationShutdown {
     );
   }
 
-  private finishByOutcome(view: StartupView): void {
+  private finishByOutcome(id: string, view: StartupView): void {
     const delivered = view.prompts.filter((p) => p.state === 'delivered').length;
     this.finish(
+      id,
       view,
       delivered === view.prompts.length ? 'ready' : delivered > 0 ? 'degraded' : 'failed',
     );
@@ -158,9 +166,16 @@ export class StartupJob implements OnApplicationShutdown {
     return now?.tmux ? new Map(now.agents.map((a) => [a.agentId, a])) : undefined;
   }
 
-  private finish(view: StartupView, state: StartupView['state']): void {
+  private finish(id: string, view: StartupView, state: StartupView['state']): void {
     view.state = state;
     view.finishedAt = new Date().toISOString();
     this.sessions.invalidate();
+    this.publish(id, view);
+  }
+
+  /** A `startup` event (§10.3): the progress as the detail shows it, copied now. */
+  private publish(id: string, view: StartupView): void {
+    const prompts = view.prompts.map((p) => ({ ...p }));
+    this.bus.publish('startup', { sessionId: id, state: view.state, prompts }, id);
   }
 }
