@@ -293,6 +293,9 @@ describe('GET /sessions/:id/agents/:agentId/screen (e2e, real tmux, §10.1)', ()
     expect((await screen('10').expect(200)).body.status).toBe('running'); // the cache names it running
     await server.ok('send-keys', '-t', await paneOf('10'), 'C-d'); // EOF: the agent's cat exits 0
     const dead = await waitFor(async () => {
+      // T-77: tmux 3.3a may leave the exited process unreaped (no "Pane is dead" line yet) until
+      // another child exits; run-shell makes it reap
+      await server.ok('run-shell', 'true');
       const b = (await screen('10').expect(200)).body;
       return b.lines.some((l: string) => l.includes('Pane is dead')) && b; // tmux's remain-on-exit line
     });
