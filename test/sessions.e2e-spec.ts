@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
 import { writeSessionDir, idWithShort } from './support/workspace-fixture';
+import { STANDARD_IDS } from './support/team';
 import { waitFor } from './support/wait-for';
 
 /** Builds a session in the legacy restore layout, untagged, as the shell tooling did. */
@@ -97,21 +98,7 @@ describe('sessions (e2e, real tmux)', () => {
       window: 'design',
       pane: 0,
     });
-    expect(res.body.agents.map((a: { agentId: string }) => a.agentId)).toEqual([
-      '00',
-      '10',
-      '11',
-      '12',
-      '13',
-      '20',
-      '21',
-      '22',
-      '23',
-      '30',
-      '31',
-      '32',
-      '33',
-    ]);
+    expect(res.body.agents.map((a: { agentId: string }) => a.agentId)).toEqual(STANDARD_IDS);
     expect(res.body.windows.map((w: { name: string }) => w.name)).toEqual([
       'meta',
       'design',
