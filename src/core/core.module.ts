@@ -6,6 +6,8 @@ import { IdempotencyService } from './idempotency.service';
 import { SessionCache } from './session-cache';
 import { SessionState } from './session-state';
 import { SessionStore } from './session-store';
+import { CaptureService } from './transcript/capture.service';
+import { TranscriptStartup } from './transcript/transcript-startup';
 
 /**
  * The read model and what every write shares: one snapshot cache and generation, one in-memory
@@ -14,7 +16,15 @@ import { SessionStore } from './session-store';
  */
 @Module({
   imports: [TmuxModule, WorkspaceModule],
-  providers: [SessionStore, SessionCache, SessionState, DeliveryService, IdempotencyService],
-  exports: [SessionStore, SessionState, DeliveryService, IdempotencyService],
+  providers: [
+    SessionStore,
+    SessionCache,
+    SessionState,
+    DeliveryService,
+    IdempotencyService,
+    CaptureService,
+    TranscriptStartup,
+  ],
+  exports: [SessionStore, SessionState, DeliveryService, IdempotencyService, CaptureService],
 })
 export class CoreModule {}
