@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
+import { TranscriptStartup } from '../src/core/transcript/transcript-startup';
 import { teamAgent } from './support/team';
 import { TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
@@ -156,7 +157,8 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
     // printed while no service runs: not captured, recorded as a gap
     await server.ok('send-keys', '-t', `=${s.tmuxSession}:unit1.0`, 'x', 'Enter');
     t = await createTestApp(server, env);
-    await waitFor(async () => (await output('10', `?from=${before}`)).body.gaps?.length > 0, 10000);
+    await t.app.get(TranscriptStartup).done;
+    await waitFor(async () => (await output('10', `?from=${before}`)).body.gaps?.length > 0, 20000);
     const after = (await output('10', `?from=${before}`).expect(200)).body;
     expect(after.gaps).toEqual([
       expect.objectContaining({

@@ -11,7 +11,7 @@ import { readState } from './transcript-state';
 
 /** Bytes kept per pane not yet known to be an agent's (it appeared after the last listing). */
 const MAX_PENDING_BYTES = 1024 * 1024;
-const START_TIMEOUT_MS = 3000;
+const START_TIMEOUT_MS = 5000;
 
 interface Capture {
   client: CaptureClient;

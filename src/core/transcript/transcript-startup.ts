@@ -28,14 +28,9 @@ export class TranscriptStartup implements OnApplicationBootstrap {
     const snap = await this.store.snapshot(true);
     for (const k of snap.sessions) {
       if (k.source !== 'workspace' || !k.tmux || this.capture.isCapturing(k.id)) continue;
-      const ok = await this.capture.attach(
-        k.id,
-        k.tmux.id,
-        k.tmuxName,
-        k.workingDir,
-        new Date(k.startedAt),
-      );
-      if (ok) this.capture.learn(k.id, { sessions: [k.tmux] });
+      // a slow acknowledgement (a busy server) does not stop the client: learn the panes anyway
+      await this.capture.attach(k.id, k.tmux.id, k.tmuxName, k.workingDir, new Date(k.startedAt));
+      this.capture.learn(k.id, { sessions: [k.tmux] });
     }
   }
 }
