@@ -48,6 +48,7 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
     MAS_PROMPT_DELAY_MS: '300',
     MAS_AGENT_LAUNCH_CHECK_MS: '200',
     MAS_OUTPUT_MAX_BYTES: String(MAX),
+    MAS_ACTIVITY_IDLE_MS: '500',
   };
   const output = (agent: string, query = '', app = t) =>
     request(app.http).get(`/sessions/${s.shortId}/agents/${agent}/output${query}`);
@@ -62,7 +63,7 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
     t = await createTestApp(server, env);
     s = (await request(t.http).post('/runs').send(TEAM).expect(201)).body;
     for (const id of ['00', '10', '11', '12', '13'])
-      await waitFor(async () => (await all(id)).toString().endsWith('done>'), 20000);
+      await waitFor(async () => (await all(id)).toString().includes('done>'), 20000);
   }, 60000);
 
   afterAll(async () => {
@@ -149,6 +150,54 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
     const r = await request(t.http).get(`/sessions/${id}/agents/00/output`).expect(404);
     expect(r.body).toMatchObject({ code: 'TRANSCRIPT_NOT_FOUND', details: { source: 'tmux' } });
     await server.ok('kill-session', '-t', '=mas-fee1dead');
+  });
+
+  it('activity (§10.4): working while the pane prints, idle once quiet, on detail, agents, /status and screen', async () => {
+    const act = async () => {
+      const d = (await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body;
+      return Object.fromEntries(
+        d.agents.map((a: { agentId: string; activity: string; lastOutputAt: string | null }) => [
+          a.agentId,
+          a,
+        ]),
+      );
+    };
+    await waitFor(async () => (await act())['10'].activity === 'idle', 5000);
+    const a = await act();
+    expect(a['11']).toMatchObject({ activity: 'working', lastOutputAt: expect.any(String) });
+    expect(a['10']).toMatchObject({ activity: 'idle', lastOutputAt: expect.any(String) });
+    expect(Date.now() - Date.parse(a['11'].lastOutputAt)).toBeLessThan(5000);
+    const agents = (await request(t.http).get(`/sessions/${s.sessionId}/agents`).expect(200)).body;
+    expect(agents.agents.find((x: { agentId: string }) => x.agentId === '11').activity).toBe(
+      'working',
+    );
+    const status = (await request(t.http).get(`/status?sessionId=${s.sessionId}`).expect(200)).body;
+    expect(status.agents.find((x: { id: string }) => x.id === '10')).toMatchObject({
+      activity: 'idle',
+      lastOutputAt: expect.any(String),
+    });
+    const screen = (
+      await request(t.http).get(`/sessions/${s.shortId}/agents/11/screen`).expect(200)
+    ).body;
+    expect(screen.activity).toBe('working');
+  });
+
+  it('capture clients run a fixed argv (attach to the $N id, nothing from requests) and feed mas_output_bytes_total', async () => {
+    const argvs = [...t.gateway.captureNames].map((name) =>
+      readFileSync(`/proc/${name.slice('client-'.length)}/cmdline`, 'utf8')
+        .split('\0')
+        .filter(Boolean),
+    );
+    expect(argvs.length).toBeGreaterThan(0);
+    for (const argv of argvs)
+      expect(argv.slice(-4)).toEqual([
+        '-C',
+        'attach-session',
+        '-t',
+        expect.stringMatching(/^\$[0-9]+$/),
+      ]);
+    const metrics = (await request(t.http).get('/metrics').expect(200)).text;
+    expect(Number(/^mas_output_bytes_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(200_000);
   });
 
   it('a service restart records a gap; capture resumes at the same offset; reads work after stop', async () => {

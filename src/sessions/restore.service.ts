@@ -136,7 +136,7 @@ export class RestoreService {
         attachCommand: attachCommand(k.tmuxName, this.cfg),
         status: 'restored' as const,
         agentsStarted: launched.some((a) => a.status === 'running'),
-        agents: after.agents.map(publicAgent),
+        agents: after.agents.map((a) => publicAgent(a, this.sessions.activityOf(after))),
         workingDir: k.workingDir,
         startedAt: k.startedAt,
         restoredAt: new Date().toISOString(),

@@ -2,6 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../../config/mas-config';
+import type { Activity } from '../../domain/vocabulary';
 import { TmuxGateway } from '../../tmux/tmux.gateway';
 import type { TmuxTree } from '../../tmux/tmux.types';
 import { CheckedDir } from '../../workspace/checked-dir';
@@ -9,12 +10,18 @@ import { CaptureClient } from './capture-client';
 import { logName, stateName, TranscriptFile } from './transcript-file';
 import { readState } from './transcript-state';
 
+export interface AgentActivity {
+  activity: Activity;
+  lastOutputAt: string | null;
+}
+
 /** Bytes kept per pane not yet known to be an agent's (it appeared after the last listing). */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const START_TIMEOUT_MS = 5000;
 
 interface Capture {
   client: CaptureClient;
+  startedAt: number;
   tmuxName: string;
   dir: CheckedDir;
   files: Map<string, TranscriptFile>;
@@ -50,9 +57,20 @@ export class CaptureService implements OnModuleDestroy {
     return this.captures.has(sessionId);
   }
 
-  /** When the agent last printed, as seen by this process. */
-  lastOutputAt(sessionId: string, agentId: string): number | undefined {
-    return this.lastOutput.get(`${sessionId}/${agentId}`);
+  /**
+   * §10.4 for one agent. `observable` is false for a dead or missing pane. Without a capture, or
+   * before a new capture has watched for MAS_ACTIVITY_IDLE_MS, silence proves nothing: `unknown`.
+   */
+  activity(sessionId: string, agentId: string, observable: boolean): AgentActivity {
+    const last = this.lastOutput.get(`${sessionId}/${agentId}`);
+    const lastOutputAt = last === undefined ? null : new Date(last).toISOString();
+    const since = this.captures.get(sessionId)?.startedAt;
+    const now = Date.now();
+    const idleMs = this.cfg.activityIdleMs;
+    if (!observable || since === undefined) return { activity: 'unknown', lastOutputAt };
+    if (last !== undefined && now - last < idleMs) return { activity: 'working', lastOutputAt };
+    if (now - since < idleMs) return { activity: 'unknown', lastOutputAt };
+    return { activity: 'idle', lastOutputAt };
   }
 
   /**
@@ -81,6 +99,7 @@ export class CaptureService implements OnModuleDestroy {
       return false;
     }
     const c: Capture = {
+      startedAt: Date.now(),
       tmuxName,
       dir,
       files: new Map(),
