@@ -93,7 +93,13 @@ export class CaptureService implements OnModuleDestroy {
       this.logger.warn(`no transcript for ${sessionId}: ${String(e)}`);
       return false;
     }
-    const proc = this.tmux.openCapture(target);
+    let proc: ReturnType<TmuxGateway['openCapture']>;
+    try {
+      proc = this.tmux.openCapture(target);
+    } catch (e) {
+      // no pipes (EMFILE): the session works without a transcript rather than failing its create
+      this.logger.warn(`no capture client for ${sessionId}: ${String(e)}`);
+    }
     if (!proc) {
       await dir.close();
       return false;
