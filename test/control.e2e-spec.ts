@@ -19,12 +19,17 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
     const f = path.join(t.workspace, 'sessions', s.sessionId, 'unit', id, 'received.bin');
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
   };
+  // transcript capture clients (§10.2) are the service's too, but not this spec's subject
   const clients = async () =>
     (
       await server
         .ok('list-clients', '-F', '#{client_pid} #{session_name} #{client_control_mode}')
         .catch(() => '')
-    ).trim();
+    )
+      .trim()
+      .split('\n')
+      .filter((l) => !t.gateway.captureNames.has(`client-${l.split(' ')[0]}`))
+      .join('\n');
 
   let fixture: ReadyTeam;
   beforeAll(async () => {

@@ -35,6 +35,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
         'GET /sessions',
         'GET /sessions/:sessionId',
         'GET /sessions/:sessionId/agents',
+        'GET /sessions/:sessionId/agents/:agentId/output',
         'GET /sessions/:sessionId/agents/:agentId/screen',
         'POST /sessions/:sessionId/connect',
         'POST /sessions/:sessionId/stop',

@@ -93,12 +93,13 @@ describe('GET /sessions/:id/agents/:agentId/screen (e2e, real tmux, §10.1)', ()
       agentId: '10',
       paneId: pane,
       status: 'running',
-      activity: 'unknown',
       width: w,
       height: h,
       history: 0,
       ansi: false,
     });
+    // the capture saw it paint (§10.4): printing lately or quiet since, never unobserved
+    expect(['working', 'idle']).toContain(b.activity);
     expect(Date.parse(b.capturedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(b.lines.at(-1)).toBe('cursor>'); // the empty rows below the prompt are trimmed
     expect(b.lines.at(-2)).toBe(''); // a blank line inside the screen is kept

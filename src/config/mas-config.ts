@@ -31,6 +31,10 @@ export interface MasConfig {
   stopGraceMs: number;
   agentStopKeys: string[];
   idempotencyTtlMs: number;
+  /** A transcript file rolls over to `.log.1` at this size (§10.2). */
+  outputMaxBytes: number;
+  /** No output for this long makes an agent `idle` (§10.4). */
+  activityIdleMs: number;
   /** Breaker (R5): open time before the trial call, rolling window, minimum calls, failure percentage. */
   breaker: {
     resetTimeoutMs: number;

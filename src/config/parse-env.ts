@@ -16,7 +16,7 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
   const int = (name: string, def: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return def;
-    if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    if (!/^[0-9]{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
       problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
       return def;
     }
@@ -94,6 +94,9 @@ export function parseEnv(env: Env, cwd = process.cwd()): MasConfig {
     eofDelayMs: int('MAS_EOF_DELAY_MS', 3000, 0, 60000),
     stopGraceMs: int('MAS_STOP_GRACE_MS', 5000, 0, 15000),
     agentStopKeys,
+    // §10.2, §10.4: transcript rollover size (64 KiB to 1 GiB) and the quiet time that makes an agent idle
+    outputMaxBytes: int('MAS_OUTPUT_MAX_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    activityIdleMs: int('MAS_ACTIVITY_IDLE_MS', 3000, 500, 600_000),
     idempotencyTtlMs: int('MAS_IDEMPOTENCY_TTL_MS', 86_400_000, 1000, 604_800_000),
     breaker: {
       resetTimeoutMs: int('MAS_BREAKER_RESET_MS', DEFAULT_BREAKER.resetTimeoutMs, 100, 300_000),

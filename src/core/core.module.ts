@@ -8,6 +8,8 @@ import { SessionCache } from './session-cache';
 import { SessionState } from './session-state';
 import { SessionStore } from './session-store';
 import { SessionWatcher } from './session-watcher';
+import { CaptureService } from './transcript/capture.service';
+import { TranscriptStartup } from './transcript/transcript-startup';
 
 /**
  * The read model and what every write shares: one snapshot cache and generation, one in-memory
@@ -25,6 +27,8 @@ import { SessionWatcher } from './session-watcher';
     IdempotencyService,
     EventBus,
     SessionWatcher,
+    CaptureService,
+    TranscriptStartup,
   ],
   exports: [
     SessionStore,
@@ -33,6 +37,7 @@ import { SessionWatcher } from './session-watcher';
     IdempotencyService,
     EventBus,
     SessionWatcher,
+    CaptureService,
   ],
 })
 export class CoreModule {}

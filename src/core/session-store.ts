@@ -9,10 +9,14 @@ import type { TmuxTree } from '../tmux/tmux.types';
 import { WorkspaceReader } from '../workspace/workspace.reader';
 import type { SessionInfo } from './dto/session.dto';
 import { SessionCache } from './session-cache';
-import { toSessionInfo } from './session.mapper';
+import { type ActivityOf, toSessionInfo } from './session.mapper';
+import { CaptureService } from './transcript/capture.service';
 import { resolveRef, type SessionRef } from './session-ref';
 import { SessionState } from './session-state';
 import { joinSnapshot, joinSnapshotYielding, type KnownSession, type Snapshot } from './snapshot';
+
+/** §5.4 reasons of a pane whose process has ended: nothing more can be observed in it (§10.4). */
+const DEAD = new Set(['exited', 'exit_unknown', 'exit_status', 'killed']);
 
 /** How old a snapshot may be to name a live session for a write that re-reads it (findLiveForWrite). */
 const WRITE_LOOKUP_MAX_AGE_MS = 30_000;
@@ -34,6 +38,7 @@ export class SessionStore {
     private readonly reader: WorkspaceReader,
     private readonly cache: SessionCache,
     readonly state: SessionState,
+    private readonly capture: CaptureService,
   ) {
     const argv0 = cfg.agentCommand[0] ?? '';
     this.processNames = new Set([path.basename(argv0), ...cfg.agentProcessNames].filter(Boolean));
@@ -95,6 +100,12 @@ export class SessionStore {
     if (!now)
       throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
     return now;
+  }
+
+  /** §10.4 for the agents of `k`: a dead or missing pane is not observed. */
+  activityOf(k: KnownSession): ActivityOf {
+    return (a) =>
+      this.capture.activity(k.id, a.agentId, Boolean(k.tmux && a.paneId) && !DEAD.has(a.reason));
   }
 
   /** Names under `<ws>/sessions/` (no file reads): what a new id's short id must avoid. */

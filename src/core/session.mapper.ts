@@ -19,10 +19,13 @@ export function isRestorable(k: KnownSession, status: SessionStatus): boolean {
   return status === 'terminated' && k.source === 'workspace' && k.record?.session != null;
 }
 
+/** §10.4's activity of one agent of a session (from the transcript capture). */
+export type ActivityOf = (a: AgentView) => Pick<AgentStatus, 'activity' | 'lastOutputAt'>;
+
 /** Public agent fields only: the pane id and copy-mode flag stay inside the service. */
-export function publicAgent(a: AgentView): AgentStatus {
+export function publicAgent(a: AgentView, activityOf: ActivityOf): AgentStatus {
   const { paneId: _p, inMode: _m, ...rest } = a;
-  return rest;
+  return { ...rest, ...activityOf(a) };
 }
 
 /** SessionInfo (contract §4.3). */
@@ -46,13 +49,17 @@ export function toSessionInfo(k: KnownSession, state: SessionState): SessionInfo
 }
 
 /** SessionDetail = SessionInfo + dirs, agents, windows, config, startup, warnings (§4.3). */
-export function toSessionDetail(k: KnownSession, state: SessionState): SessionDetail {
+export function toSessionDetail(
+  k: KnownSession,
+  state: SessionState,
+  activityOf: ActivityOf,
+): SessionDetail {
   const startup = state.startups.get(k.id);
   return {
     ...toSessionInfo(k, state),
     unitDir: k.unitDir,
     workflowsDir: k.workflowsDir,
-    agents: k.agents.map(publicAgent),
+    agents: k.agents.map((a) => publicAgent(a, activityOf)),
     windows: k.windows,
     ...(k.record?.config ? { config: k.record.config } : {}),
     ...(startup

@@ -43,3 +43,7 @@ export const RECEIPT_STATUSES = [
   'not_attempted',
 ] as const;
 export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
+/** §10.4: output within MAS_ACTIVITY_IDLE_MS, none since, or not observed. */
+export const ACTIVITIES = ['working', 'idle', 'unknown'] as const;
+export type Activity = (typeof ACTIVITIES)[number];

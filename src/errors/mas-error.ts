@@ -55,7 +55,7 @@ export class RequestRejectedError extends MasError {
 
 export class NotFoundError extends MasError {
   constructor(
-    code: 'SESSION_NOT_FOUND' | 'TARGET_NOT_FOUND' | 'AGENT_NOT_FOUND',
+    code: 'SESSION_NOT_FOUND' | 'TARGET_NOT_FOUND' | 'AGENT_NOT_FOUND' | 'TRANSCRIPT_NOT_FOUND',
     message: string,
     details?: Details,
   ) {

@@ -132,7 +132,7 @@ export function createMasRegistry(src: ScrapeSources) {
     }),
     outputBytes: new Counter({
       name: 'mas_output_bytes_total',
-      help: 'Pane output bytes captured to transcripts (0 until the capture of §10.2 exists)',
+      help: 'Pane output bytes captured to transcripts (§10.2)',
       registers,
     }),
   };

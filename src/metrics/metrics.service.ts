@@ -5,6 +5,7 @@ import { onAnswered } from '../common/request-hooks';
 import { EventBus } from '../core/event-bus';
 import { statusOf } from '../core/session.mapper';
 import { SessionStore } from '../core/session-store';
+import { CaptureService } from '../core/transcript/capture.service';
 import { AGENT_STATUSES, SESSION_STATUSES } from '../domain/vocabulary';
 import type { TmuxCallEvent } from '../tmux/tmux-observer';
 import { TmuxGateway } from '../tmux/tmux.gateway';
@@ -12,7 +13,7 @@ import { onClientErrorAnswer } from '../http-adapter';
 import { createMasRegistry, type MasRegistry, type Population } from './metrics.registry';
 import { routeLabel } from './route-label';
 
-/** Until output capture exists (§10.2, §10.4) no agent's activity is observed. */
+/** The activity every agent count is pre-filled with, so the series do not come and go. */
 const ACTIVITY = 'unknown';
 
 /**
@@ -29,6 +30,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly gateway: TmuxGateway,
     private readonly store: SessionStore,
     private readonly bus: EventBus,
+    private readonly capture: CaptureService,
   ) {
     this.m = createMasRegistry({
       breakerState: () => {
@@ -58,10 +60,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       this.m.httpRequests.inc({ route: 'unmatched', method: 'unknown', status: String(status) }),
     );
     this.gateway.observeCalls({ callEnded: (e) => this.tmuxCall(e) });
+    this.capture.observer = (bytes) => this.m.outputBytes.inc(bytes);
   }
 
   onModuleDestroy(): void {
     this.gateway.observeCalls(undefined);
+    this.capture.observer = undefined;
     this.m.registry.clear();
   }
 
@@ -85,8 +89,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     for (const k of snap.sessions) {
       const status = statusOf(k, this.store.state);
       sessions.set(status, (sessions.get(status) ?? 0) + 1);
+      const activityOf = this.store.activityOf(k);
       for (const a of k.agents) {
-        const key = `${a.status} ${ACTIVITY}`;
+        const key = `${a.status} ${activityOf(a).activity}`;
         agents.set(key, (agents.get(key) ?? 0) + 1);
       }
     }

@@ -6,6 +6,7 @@ import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { MasError, TmuxDuplicateError, TmuxError } from '../errors/mas-error';
 import { attachCommand } from '../core/session.mapper';
 import { SessionStore } from '../core/session-store';
+import { CaptureService } from '../core/transcript/capture.service';
 import type { KnownSession } from '../core/snapshot';
 import type { SessionName } from '../tmux/tmux-format';
 import { TmuxGateway } from '../tmux/tmux.gateway';
@@ -32,6 +33,7 @@ export class RunService {
     private readonly tmux: TmuxGateway,
     private readonly writer: WorkspaceWriter,
     private readonly startup: StartupJob,
+    private readonly capture: CaptureService,
   ) {}
 
   async create(request: RunsRequest, idempotencyKey?: string): Promise<RunsResponse> {
@@ -104,7 +106,11 @@ export class RunService {
         },
       });
       tmuxTried = true;
-      const listed = await this.tmux.createSession(plan, created);
+      // §10.2: the transcript's capture attaches before any agent pane exists
+      const listed = await this.tmux.createSession(plan, created, async (target) => {
+        await this.capture.attach(id, target, plan.name, sessionDir);
+      });
+      this.capture.learn(id, listed);
       state.hidden.delete(id);
       const k = await this.sessions.fresh({ id, source: 'workspace', tmuxName: plan.name }, listed);
       const missing = req.roster.filter((a) => !k?.agents.find((x) => x.agentId === a)?.paneId);

@@ -6,6 +6,7 @@ import { rollbackTmux } from '../core/rollback';
 import { attachCommand, publicAgent, statusOf } from '../core/session.mapper';
 import type { SessionRef } from '../core/session-ref';
 import { SessionStore } from '../core/session-store';
+import { CaptureService } from '../core/transcript/capture.service';
 import { isRealPath, unsafeSlots } from '../core/slot-dirs';
 import type { KnownSession } from '../core/snapshot';
 import { planLayout, resolveAgentCommand } from '../domain/session-layout';
@@ -33,6 +34,7 @@ export class RestoreService {
     private readonly tmux: TmuxGateway,
     private readonly writer: WorkspaceWriter,
     private readonly stopper: StopService,
+    private readonly capture: CaptureService,
   ) {}
 
   async restore(ref: SessionRef, { startAgents, force }: RestoreRequest): Promise<RestoreResponse> {
@@ -98,7 +100,12 @@ export class RestoreService {
     });
     const created: { id?: string } = {};
     try {
-      await this.tmux.createSession(plan, created);
+      // §10.2: capture resumes at the same offset, attached before any agent pane exists
+      const listed = await this.tmux.createSession(plan, created, async (target) => {
+        if (k.source === 'workspace')
+          await this.capture.attach(k.id, target, plan.name, k.workingDir);
+      });
+      this.capture.learn(k.id, listed);
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);
       const after = await this.sessions.fresh(k);
       if (!after?.tmux)
@@ -129,7 +136,7 @@ export class RestoreService {
         attachCommand: attachCommand(k.tmuxName, this.cfg),
         status: 'restored' as const,
         agentsStarted: launched.some((a) => a.status === 'running'),
-        agents: after.agents.map(publicAgent),
+        agents: after.agents.map((a) => publicAgent(a, this.sessions.activityOf(after))),
         workingDir: k.workingDir,
         startedAt: k.startedAt,
         restoredAt: new Date().toISOString(),

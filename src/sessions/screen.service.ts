@@ -81,9 +81,8 @@ export class ScreenService {
       agentId,
       paneId: agent.paneId,
       status: statusNow(k, agent, screen),
-      // §10.4: `unknown` means "not observed"; nothing captures pane output over time yet, and one
-      // screen cannot tell whether the agent is printing
-      activity: 'unknown',
+      // §10.4 from the transcript capture; a pane this capture found dead is not observed
+      activity: screen.dead ? 'unknown' : this.store.activityOf(k)(agent).activity,
       width: screen.width,
       height: screen.height,
       cursor: screen.cursor,

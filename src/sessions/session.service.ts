@@ -55,7 +55,8 @@ export class SessionService {
   }
 
   async detail(ref: SessionRef): Promise<SessionDetail> {
-    return toSessionDetail(await this.store.find(ref), this.store.state);
+    const k = await this.store.find(ref);
+    return toSessionDetail(k, this.store.state, this.store.activityOf(k));
   }
 
   async agents(ref: SessionRef): Promise<SessionAgents> {
@@ -63,7 +64,7 @@ export class SessionService {
     return {
       sessionId: k.id,
       tmuxSession: k.tmuxName,
-      agents: k.agents.map(publicAgent),
+      agents: k.agents.map((a) => publicAgent(a, this.store.activityOf(k))),
       timestamp: new Date().toISOString(),
     };
   }

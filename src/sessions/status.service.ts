@@ -33,7 +33,13 @@ export class StatusService {
       sessionId: k?.id ?? null,
       sessionStatus: k ? statusOf(k, this.sessions.state) : null,
       agents: k
-        ? k.agents.map((a) => ({ id: a.agentId, status: a.status, window: a.window, pane: a.pane }))
+        ? k.agents.map((a) => ({
+            id: a.agentId,
+            status: a.status,
+            window: a.window,
+            pane: a.pane,
+            ...this.sessions.activityOf(k)(a),
+          }))
         : [],
       httpServer: { running: true, pid: process.pid, port: this.cfg.port },
       timestamp: new Date().toISOString(),

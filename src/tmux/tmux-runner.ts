@@ -26,10 +26,10 @@ export interface RunOptions {
 }
 
 /** A persistent control-mode client (T-70): lines in on stdin, replies out as UTF-8 text. */
-export interface ControlProcess {
+export interface ControlProcess<T = string> {
   stdin: { write(s: string): unknown; end(): unknown };
   pid?: number;
-  stdout: { on(ev: 'data', fn: (s: string) => void): unknown };
+  stdout: { on(ev: 'data', fn: (s: T) => void): unknown };
   /** Called once, when the client has exited or could not be spawned (at once if already gone). */
   onExit(fn: () => void): void;
   /** Signals the client's process group, if it still runs. */
@@ -41,6 +41,8 @@ export interface TmuxRunner {
   run(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Starts a control-mode client with the same binary, socket, config and environment as run(). */
   control?(args: string[]): ControlProcess;
+  /** The same client with stdout as bytes: `%output` carries raw pane bytes (T-72), not text. */
+  controlBytes?(args: string[]): ControlProcess<Buffer>;
   /** Kills every client still running (shutdown, R12). */
   killAll(): void;
 }
@@ -144,6 +146,14 @@ export class SpawnTmuxRunner implements TmuxRunner {
   }
 
   control(args: string[]): ControlProcess {
+    return this.spawnControl<string>(args, true);
+  }
+
+  controlBytes(args: string[]): ControlProcess<Buffer> {
+    return this.spawnControl<Buffer>(args, false);
+  }
+
+  private spawnControl<T>(args: string[], text: boolean): ControlProcess<T> {
     const child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], {
       detached: true,
       env: this.env,
@@ -162,11 +172,11 @@ export class SpawnTmuxRunner implements TmuxRunner {
     if (!child.stdin || !child.stdout)
       throw new Error('control client could not be spawned (no pipes)');
     child.stdin.on('error', () => undefined); // EPIPE after the client left; onExit tells
-    child.stdout.setEncoding('utf8'); // a UTF-8 character may straddle two reads
+    if (text) child.stdout.setEncoding('utf8'); // a UTF-8 character may straddle two reads
     return {
       pid: child.pid,
       stdin: child.stdin,
-      stdout: child.stdout,
+      stdout: child.stdout as unknown as ControlProcess<T>['stdout'],
       onExit: (fn) => (exited ? fn() : waiting.push(fn)),
       signal: (sig) => {
         try {

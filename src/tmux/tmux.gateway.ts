@@ -3,6 +3,7 @@ import type CircuitBreaker from 'opossum';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { InternalError, MasError, TmuxError, TmuxGoneError } from '../errors/mas-error';
 import {
+  attachArgs,
   chain,
   createSessionCommands,
   createWindowCommands,
@@ -30,7 +31,7 @@ import {
   treeTemplate,
   type SessionName,
 } from './tmux-format';
-import type { RunResult, TmuxRunner } from './tmux-runner';
+import type { ControlProcess, RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
 import type { SessionPlan, TmuxTree } from './tmux.types';
@@ -43,12 +44,22 @@ import type { SessionPlan, TmuxTree } from './tmux.types';
 export class TmuxGateway implements OnModuleDestroy {
   private readonly logger = new Logger('Tmux');
   private readonly tmux: TmuxCalls;
+  /**
+   * Names (`client-<pid>`) of transcript capture clients (src/core/transcript), kept until their
+   * process has left tmux: listings subtract them like the control channel's own (A15).
+   */
+  readonly captureNames = new Set<string>();
 
   constructor(
-    @Inject(TMUX_RUNNER) runner: TmuxRunner,
+    @Inject(TMUX_RUNNER) private readonly runner: TmuxRunner,
     @Optional() @Inject(MAS_CONFIG) cfg?: MasConfig,
   ) {
     this.tmux = new TmuxCalls(runner, cfg);
+  }
+
+  /** A control client attached to `target` whose stdout is bytes (T-70, T-72); none if the runner has none. */
+  openCapture(target: string): ControlProcess<Buffer> | undefined {
+    return this.runner.controlBytes?.(['-C', ...attachArgs(target)]);
   }
 
   /** Forked tmux clients so far; tests and the benchmark read it. */
@@ -108,7 +119,7 @@ export class TmuxGateway implements OnModuleDestroy {
    * shows in `session_attached_list` are subtracted.
    */
   private withoutOwnClient(tree: TmuxTree): TmuxTree {
-    const own = this.tmux.control?.ownClientNames ?? [];
+    const own = [...(this.tmux.control?.ownClientNames ?? []), ...this.captureNames];
     if (!own.length) return tree;
     for (const s of tree.sessions) {
       const ours = s.clients.split(',').filter((c) => own.includes(c)).length;
@@ -164,7 +175,11 @@ export class TmuxGateway implements OnModuleDestroy {
    * caller rolls back by killing that id, never a name (A1). A duplicate name throws
    * {@link TmuxDuplicateError} with nothing created.
    */
-  async createSession(plan: SessionPlan, created: { id?: string } = {}): Promise<TmuxTree> {
+  async createSession(
+    plan: SessionPlan,
+    created: { id?: string } = {},
+    onCreated?: (id: string) => Promise<void>,
+  ): Promise<TmuxTree> {
     // Window 0 is an idle shell; the secrets are session environment before the first agent pane (A5).
     const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
     const groups = [
@@ -176,7 +191,11 @@ export class TmuxGateway implements OnModuleDestroy {
     const nonce = newNonce();
     groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', treeTemplate(nonce)]]);
     let last: RunResult | undefined;
-    for (const [i, packed] of packCommands(groups).entries()) {
+    // With capture, window 0 is an invocation of its own so the client attaches before agents exist.
+    const invocations = onCreated
+      ? [...packCommands(groups.slice(0, 1)), ...packCommands(groups.slice(1))]
+      : packCommands(groups);
+    for (const [i, packed] of invocations.entries()) {
       const session = i === 0 ? exactSession(plan.name) : created.id!;
       const cmds = i === 0 ? packed : retarget(packed, plan.name, session);
       const stdin = cmds.some(isSourceStdin)
@@ -197,6 +216,8 @@ export class TmuxGateway implements OnModuleDestroy {
         throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', {
           reason: 'parse_failed',
         });
+      // Window 0 holds no agent: transcript capture attaches here, before any agent pane exists (§10.2).
+      if (i === 0 && onCreated) await onCreated(created.id);
     }
     return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest, nonce).tree);
   }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  ACTIVITIES,
   AGENT_REASONS,
   AGENT_STATUSES,
   PROMPT_STATES,
@@ -7,6 +8,7 @@ import {
   SESSION_SOURCES,
   SESSION_STATUSES,
   STARTUP_STATES,
+  type Activity,
   type AgentState,
   type PromptState,
   type Role,
@@ -60,6 +62,20 @@ export class AgentStatus {
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
   @ApiProperty({ type: String, nullable: true, example: 'claude' }) currentCommand!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: null }) exitStatus!: number | null;
+  @ApiProperty({
+    enum: ACTIVITIES,
+    description:
+      '§10.4: `working` (pane output within MAS_ACTIVITY_IDLE_MS), `idle` (none since), `unknown` ' +
+      '(not observed: no capture, the service just started, or the pane is dead)',
+  })
+  activity!: Activity;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When this service process last saw the pane print; null if it has not',
+  })
+  lastOutputAt!: string | null;
 }
 
 export class WindowInfo {

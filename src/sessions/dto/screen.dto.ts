@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AGENT_STATUSES, type AgentState } from '../../domain/vocabulary';
+import {
+  ACTIVITIES,
+  AGENT_STATUSES,
+  type Activity,
+  type AgentState,
+} from '../../domain/vocabulary';
 import { QueryEnum, QueryInt } from '../../common/validation/field.decorators';
-
-/** §10.4's activity words; a screen read cannot observe output over time, so it says `unknown`. */
-export const ACTIVITIES = ['working', 'idle', 'unknown'] as const;
-export type Activity = (typeof ACTIVITIES)[number];
 
 /** Most history lines one screen read may ask for (§10.1). */
 export const MAX_SCREEN_HISTORY = 2000;
@@ -31,7 +32,8 @@ export class AgentScreen {
   @ApiProperty({ enum: AGENT_STATUSES, description: '§5.4' }) status!: AgentState;
   @ApiProperty({
     enum: ACTIVITIES,
-    description: 'Always `unknown` on this route: no output capture observes the pane yet (§10.4)',
+    description:
+      '§10.4: `working` (output within MAS_ACTIVITY_IDLE_MS), `idle`, or `unknown` (not observed)',
   })
   activity!: Activity;
   @ApiProperty({ example: 200 }) width!: number;

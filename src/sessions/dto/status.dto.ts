@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
+  ACTIVITIES,
+  type Activity,
   AGENT_STATUSES,
   SESSION_STATUSES,
   type AgentState,
@@ -11,6 +13,9 @@ export class StatusAgent {
   @ApiProperty({ enum: AGENT_STATUSES }) status!: AgentState;
   @ApiProperty({ type: String, nullable: true, example: 'unit1' }) window!: string | null;
   @ApiProperty({ type: Number, nullable: true, example: 0 }) pane!: number | null;
+  @ApiProperty({ enum: ACTIVITIES, description: '§10.4, as on AgentStatus' }) activity!: Activity;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastOutputAt!: string | null;
 }
 
 export class HttpServerInfo {

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { readTranscript, TranscriptRangeError } from './transcript-reader';
+
+function dirWith(log: Buffer, old?: Buffer, base = 0): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'tr-'));
+  writeFileSync(path.join(d, '10.log'), log);
+  if (old) writeFileSync(path.join(d, '10.log.1'), old);
+  writeFileSync(path.join(d, '10.json'), JSON.stringify({ base, gaps: [] }));
+  return d;
+}
+
+describe('readTranscript', () => {
+  const euro = Buffer.from('€'); // e2 82 ac
+
+  it('never splits a UTF-8 character: from inside one moves on, next stops before one', () => {
+    const d = dirWith(Buffer.concat([Buffer.from('a'), euro, Buffer.from('b'), euro]));
+    const r = readTranscript(d, '10', { from: 2, limit: 4, format: 'raw' });
+    expect(r).toMatchObject({ from: 4, next: 8, data: 'b€' });
+    const s = readTranscript(d, '10', { from: 0, limit: 3, format: 'raw' });
+    expect(s).toMatchObject({ from: 0, next: 1, data: 'a' });
+    const t = readTranscript(d, '10', { from: 1, limit: 1, format: 'raw' });
+    expect(t).toMatchObject({ next: 4, data: '€' }); // at least one character
+  });
+
+  it('text strips escapes, keeps a partial one for the next read, and turns CRLF into LF', () => {
+    const d = dirWith(Buffer.from('\x1b[1mhi\x1b[0m\r\nyo\x1b]0;t\x07!'));
+    expect(readTranscript(d, '10', { from: 0, limit: 100, format: 'text' }).data).toBe('hi\nyo!');
+    const part = readTranscript(d, '10', { from: 0, limit: 9, format: 'text' });
+    expect(part).toMatchObject({ data: 'hi', next: 6 });
+  });
+
+  it('spans the old generation, truncates before start and refuses from > end', () => {
+    const d = dirWith(Buffer.from('world'), Buffer.from('hello '), 106);
+    const r = readTranscript(d, '10', { from: 0, limit: 100, format: 'raw' });
+    expect(r).toMatchObject({
+      start: 100,
+      end: 111,
+      from: 100,
+      truncated: true,
+      data: 'hello world',
+    });
+    expect(readTranscript(d, '10', { limit: 3, format: 'raw' })).toMatchObject({
+      from: 108,
+      data: 'rld',
+    });
+    expect(readTranscript(d, '10', { from: 111, limit: 3, format: 'raw' })).toMatchObject({
+      data: '',
+      next: 111,
+    });
+    expect(() => readTranscript(d, '10', { from: 112, limit: 3, format: 'raw' })).toThrow(
+      TranscriptRangeError,
+    );
+    expect(readTranscript(d, '10', { from: 100, limit: 100, format: 'base64' }).data).toBe(
+      Buffer.from('hello world').toString('base64'),
+    );
+  });
+});
