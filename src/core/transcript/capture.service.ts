@@ -10,6 +10,15 @@ import { CaptureClient } from './capture-client';
 import { logName, stateName, TranscriptFile } from './transcript-file';
 import { readState } from './transcript-state';
 
+/** Bytes one agent printed, at their absolute transcript offset (§10.2), for `output` events. */
+export interface CapturedOutput {
+  sessionId: string;
+  agentId: string;
+  /** Offset of `bytes[0]` in the agent's transcript. */
+  from: number;
+  bytes: Buffer;
+}
+
 export interface AgentActivity {
   activity: Activity;
   lastOutputAt: string | null;
@@ -46,11 +55,18 @@ export class CaptureService implements OnModuleDestroy {
   private readonly lastOutput = new Map<string, number>();
   /** Told about every captured byte count (metrics: mas_output_bytes_total). */
   observer?: (bytes: number) => void;
+  private readonly outputListeners = new Set<(o: CapturedOutput) => void>();
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
     private readonly tmux: TmuxGateway,
   ) {}
+
+  /** Every byte appended to a transcript, after it is written; returns the unsubscribe. */
+  onOutput(fn: (o: CapturedOutput) => void): () => void {
+    this.outputListeners.add(fn);
+    return () => this.outputListeners.delete(fn);
+  }
 
   /** Whether a client captures this session now (§10.4: otherwise activity is `unknown`). */
   isCapturing(sessionId: string): boolean {
@@ -114,7 +130,7 @@ export class CaptureService implements OnModuleDestroy {
       gapSince,
       client: new CaptureClient(
         proc,
-        (pane, bytes) => this.onOutput(sessionId, c, pane, bytes),
+        (pane, bytes) => this.paneOutput(sessionId, c, pane, bytes),
         () => this.ended(sessionId, c),
         START_TIMEOUT_MS,
       ),
@@ -140,7 +156,7 @@ export class CaptureService implements OnModuleDestroy {
     for (const c of this.captures.values()) c.client.close();
   }
 
-  private onOutput(sessionId: string, c: Capture, pane: string, bytes: Buffer): void {
+  private paneOutput(sessionId: string, c: Capture, pane: string, bytes: Buffer): void {
     const agentId = c.panes.get(pane);
     if (agentId === '') return;
     if (agentId === undefined) {
@@ -155,9 +171,12 @@ export class CaptureService implements OnModuleDestroy {
 
   private write(sessionId: string, c: Capture, agentId: string, bytes: Buffer): void {
     try {
-      this.file(c, agentId).append(bytes);
+      const f = this.file(c, agentId);
+      const from = f.end;
+      f.append(bytes);
       this.lastOutput.set(`${sessionId}/${agentId}`, Date.now());
       this.observer?.(bytes.length);
+      for (const fn of this.outputListeners) fn({ sessionId, agentId, from, bytes });
     } catch (e) {
       this.logger.warn(`transcript ${sessionId}/${agentId} not written: ${String(e)}`);
     }
