@@ -233,3 +233,44 @@ describe('transcript capture re-attach: ownership (e2e, real tmux, A1, A15)', ()
     }
   }, 30000);
 });
+
+describe('transcript capture re-attach while tmux is stopped (e2e, real tmux, §10.2)', () => {
+  it('a client killed while the tmux server is SIGSTOPped is replaced after SIGCONT, with a gap', async () => {
+    const server = TmuxTestServer.create();
+    const t = await createTestApp(server, { MAS_AGENT_COMMAND: AGENT });
+    try {
+      const s = (await request(t.http).post('/runs').send(TEAM).expect(201)).body;
+      const output = (q: string) =>
+        request(t.http).get(`/sessions/${s.sessionId}/agents/10/output${q}`).expect(200);
+      await waitFor(async () => (await output('?from=0')).body.data.includes('ready 10'), 20000);
+      const clients = async () => {
+        const r = await server.tmux('list-clients', '-F', '#{client_pid} #{client_session}');
+        return r.stdout
+          .split('\n')
+          .filter((l) => t.gateway.captureNames.has(`client-${l.split(' ')[0]}`))
+          .map((l) => Number(l.split(' ')[0]));
+      };
+      const [old] = await waitFor(async () => ((await clients()).length ? clients() : undefined));
+      const end = (await output('')).body.end as number;
+      const pid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
+      process.kill(pid, 'SIGSTOP');
+      try {
+        // the client's pipes stay open until the continued server drops it (tmux hands a control
+        // client's stdin and stdout to the server): the service learns of the loss only then
+        process.kill(old, 'SIGKILL');
+        await sleep(1000);
+        await request(t.http).get('/health').expect(200);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await waitFor(async () => (await clients()).some((c) => c !== old), 15000);
+      await waitFor(async () => (await output(`?from=${end}`)).body.gaps.length === 1, 8000);
+      const after = (await output(`?from=${end}`)).body;
+      expect(after.gaps[0]).toMatchObject({ offset: end });
+      expect(t.app.get(CaptureService).isCapturing(s.sessionId)).toBe(true);
+    } finally {
+      await t.close();
+      await server.stop();
+    }
+  }, 60000);
+});
