@@ -250,7 +250,7 @@ describe('transcript capture re-attach while tmux is stopped (e2e, real tmux, §
           .filter((l) => t.gateway.captureNames.has(`client-${l.split(' ')[0]}`))
           .map((l) => Number(l.split(' ')[0]));
       };
-      const [old] = await waitFor(async () => ((await clients()).length ? clients() : undefined));
+      const old = await waitFor(async () => (await clients())[0]);
       const end = (await output('')).body.end as number;
       const pid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
       process.kill(pid, 'SIGSTOP');
