@@ -11,7 +11,7 @@ describe(EventBus.name, () => {
     expect(a.frame).toBe(`id: ${bus.epoch}-1\nevent: session\ndata: {"n":1}\n\n`);
     const r = bus.resume(`${bus.epoch}-1`);
     expect('events' in r && r.events.map((e) => e.seq)).toEqual([2, 3]);
-    expect(bus.resume(`${bus.epoch}-3`)).toEqual({ events: [] });
+    expect(bus.resume(`${bus.epoch}-3`)).toEqual({ events: [], outputGaps: [] });
   });
 
   it('another epoch, an id from the future or garbage: restarted', () => {
@@ -60,5 +60,91 @@ describe(EventBus.name, () => {
     bus.shutdown();
     bus.onShutdown(() => ended.push('late'));
     expect(ended).toEqual(['a', 'late']);
+  });
+});
+
+describe(`${EventBus.name} output ring`, () => {
+  const r = (agentId: string, from: number, next: number) => ({
+    sessionId: 's1',
+    agentId,
+    from,
+    next,
+  });
+
+  it('output events are held and replayed with the others, in seq order', () => {
+    const bus = new EventBus();
+    const mark = bus.publish('session', {}, 's1');
+    bus.publishOutput(r('10', 0, 3), 'abc');
+    bus.publish('agent', {}, 's1');
+    bus.publishOutput(r('10', 3, 5), 'de');
+    const res = bus.resume(`${bus.epoch}-${mark.seq}`);
+    expect('events' in res && res.events.map((e) => e.type)).toEqual(['output', 'agent', 'output']);
+    expect('events' in res && res.outputGaps).toEqual([]);
+    expect('events' in res && res.events[0].frame).toBe(
+      `id: ${bus.epoch}-2\nevent: output\ndata: {"sessionId":"s1","agentId":"10","from":0,"next":3,"data":"abc"}\n\n`,
+    );
+  });
+
+  it('output beyond the byte cap is let go: one gap range per agent, from the first missed byte', () => {
+    const bus = new EventBus();
+    bus.outputRing.maxBytes = 1000;
+    const mark = bus.publish('session', {}, 's1');
+    const pad = 'x'.repeat(100);
+    // 10 and 11 interleaved, 100 bytes each: about 5 frames of ~190 bytes fit
+    for (let i = 0; i < 10; i++) {
+      bus.publishOutput(r('10', i * 100, (i + 1) * 100), pad);
+      bus.publishOutput(r('11', 5000 + i * 100, 5000 + (i + 1) * 100), pad);
+    }
+    expect(bus.outputRing.bytes).toBeLessThanOrEqual(1000);
+    const res = bus.resume(`${bus.epoch}-${mark.seq}`);
+    if (!('events' in res)) throw new Error('expected events');
+    const held = res.events.map((e) => e.output!);
+    const gap10 = res.outputGaps.find((g) => g.agentId === '10')!;
+    const gap11 = res.outputGaps.find((g) => g.agentId === '11')!;
+    expect(res.outputGaps).toHaveLength(2);
+    expect(gap10.from).toBe(0);
+    expect(gap11.from).toBe(5000);
+    // each gap ends where that agent's first held event starts: nothing lost, nothing twice
+    expect(gap10.next).toBe(held.find((o) => o.agentId === '10')!.from);
+    expect(gap11.next).toBe(held.find((o) => o.agentId === '11')!.from);
+    // a resume point after some of the evicted ones: the gap starts at the next byte it lacks
+    const later = bus.resume(`${bus.epoch}-${mark.seq + 2}`);
+    expect('events' in later && later.outputGaps.find((g) => g.agentId === '10')!.from).toBe(100);
+  });
+
+  it('a missed range (never published) is a gap for resume points before it; live ones reach subscribers', () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    bus.subscribe((e) => seen.push(e.type));
+    const mark = bus.publish('session', {}, 's1');
+    bus.missOutput(r('10', 0, 40), false);
+    bus.publishOutput(r('10', 40, 42), 'hi');
+    bus.missOutput(r('10', 42, 1000), true);
+    const res = bus.resume(`${bus.epoch}-${mark.seq}`);
+    expect('events' in res && res.outputGaps).toEqual([r('10', 0, 1000)]);
+    expect(seen).toEqual(['session', 'output', 'gap']);
+    expect(bus.resume(`${bus.epoch}-${mark.seq + 3}`)).toEqual({ events: [], outputGaps: [] });
+  });
+
+  it('missed ranges older than 60 s are forgotten: a resume point before them is expired', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const bus = new EventBus();
+    const mark = bus.publish('session', {}, 's1');
+    bus.missOutput(r('10', 0, 40), false);
+    jest.setSystemTime(1_000_000 + 61_000);
+    bus.publishOutput(r('10', 40, 42), 'hi');
+    expect(bus.resume(`${bus.epoch}-${mark.seq}`)).toEqual({ gap: 'expired' });
+  });
+
+  it('wantOutput counts the streams that take output; releasing twice counts once', () => {
+    const bus = new EventBus();
+    expect(bus.outputWanted).toBe(false);
+    const a = bus.wantOutput();
+    const b = bus.wantOutput();
+    a();
+    a();
+    expect(bus.outputWanted).toBe(true);
+    b();
+    expect(bus.outputWanted).toBe(false);
   });
 });

@@ -8,10 +8,15 @@ class StuckResponse extends EventEmitter {
   writableLength = 0;
   destroyed = false;
   written: string[] = [];
-  write(s: string): boolean {
-    this.written.push(s);
+  write(s: string | Buffer): boolean {
+    this.written.push(s.toString());
     this.writableLength += Buffer.byteLength(s);
     return false;
+  }
+  /** The client reads everything queued. */
+  drainAll(): void {
+    this.writableLength = 0;
+    this.emit('drain');
   }
   end(): void {
     this.emit('close');

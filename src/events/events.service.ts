@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { reportHijacked } from '../common/request-hooks';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { EventBus } from '../core/event-bus';
+import { type BusEvent, EventBus } from '../core/event-bus';
 import { SessionStore } from '../core/session-store';
 import { SessionWatcher } from '../core/session-watcher';
 import { StreamLimitError } from '../errors/mas-error';
@@ -69,12 +69,23 @@ export class EventsService implements OnModuleDestroy {
     s.start(backlog);
   }
 
-  /** A `Last-Event-ID` inside the ring replays what followed; else one `gap` says why not (§10.3). */
-  private resumeFrames(header: string | string[] | undefined, s: EventStream): string[] {
+  /**
+   * A `Last-Event-ID` inside the ring replays what followed, with one `gap` `expired` per agent for
+   * output no longer held (the range to fetch from /output); else one `gap` says why not (§10.3).
+   */
+  private resumeFrames(
+    header: string | string[] | undefined,
+    s: EventStream,
+  ): Array<string | BusEvent> {
     if (header === undefined) return [];
     const r = this.bus.resume(Array.isArray(header) ? header[0] : header);
     if ('gap' in r) return [this.bus.gapFrame(r.gap)];
-    return r.events.filter((e) => s.wants(e)).map((e) => e.frame);
+    const gaps = r.outputGaps
+      .filter((g) =>
+        s.wants({ seq: 0, type: 'gap', sessionId: g.sessionId, at: 0, frame: '', output: g }),
+      )
+      .map((g) => this.bus.gapFrame('expired', { ...g }));
+    return [...gaps, ...r.events];
   }
 
   /** App close (tests, A12 via main.ts before it): every stream ends with its `gap` `shutdown`. */
