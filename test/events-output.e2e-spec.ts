@@ -17,7 +17,6 @@ const TEAM = {
 };
 const IDS = ['00', '10', '11'];
 
-type Out = { sessionId: string; agentId: string; from: number; next: number; data: string };
 const seqOf = (e: SseEvent) => Number(e.id!.split('-')[1]);
 
 /** An agent's output events and output gaps, in order: each must start where the one before ended. */
