@@ -1,4 +1,4 @@
-import { EventBus } from './event-bus';
+import { EventBus, type Resume } from './event-bus';
 
 describe(EventBus.name, () => {
   afterEach(() => jest.useRealTimers());
@@ -11,7 +11,7 @@ describe(EventBus.name, () => {
     expect(a.frame).toBe(`id: ${bus.epoch}-1\nevent: session\ndata: {"n":1}\n\n`);
     const r = bus.resume(`${bus.epoch}-1`);
     expect('events' in r && r.events.map((e) => e.seq)).toEqual([2, 3]);
-    expect(bus.resume(`${bus.epoch}-3`)).toEqual({ events: [], outputGaps: [] });
+    expect(bus.resume(`${bus.epoch}-3`)).toEqual({ events: [] });
   });
 
   it('another epoch, an id from the future or garbage: restarted', () => {
@@ -63,6 +63,10 @@ describe(EventBus.name, () => {
   });
 });
 
+/** The output gaps of a resume, as ranges. */
+const gapsOf = (res: Resume) =>
+  'events' in res ? res.events.filter((e) => e.type === 'gap').map((e) => e.output!) : [];
+
 describe(`${EventBus.name} output ring`, () => {
   const r = (agentId: string, from: number, next: number) => ({
     sessionId: 's1',
@@ -79,7 +83,7 @@ describe(`${EventBus.name} output ring`, () => {
     bus.publishOutput(r('10', 3, 5), 'de');
     const res = bus.resume(`${bus.epoch}-${mark.seq}`);
     expect('events' in res && res.events.map((e) => e.type)).toEqual(['output', 'agent', 'output']);
-    expect('events' in res && res.outputGaps).toEqual([]);
+    expect(gapsOf(res)).toEqual([]);
     expect('events' in res && res.events[0].frame).toBe(
       `id: ${bus.epoch}-2\nevent: output\ndata: {"sessionId":"s1","agentId":"10","from":0,"next":3,"data":"abc"}\n\n`,
     );
@@ -98,10 +102,17 @@ describe(`${EventBus.name} output ring`, () => {
     expect(bus.outputRing.bytes).toBeLessThanOrEqual(1000);
     const res = bus.resume(`${bus.epoch}-${mark.seq}`);
     if (!('events' in res)) throw new Error('expected events');
-    const held = res.events.map((e) => e.output!);
-    const gap10 = res.outputGaps.find((g) => g.agentId === '10')!;
-    const gap11 = res.outputGaps.find((g) => g.agentId === '11')!;
-    expect(res.outputGaps).toHaveLength(2);
+    const held = res.events.filter((e) => e.type === 'output').map((e) => e.output!);
+    const gap10 = gapsOf(res).find((g) => g.agentId === '10')!;
+    const gap11 = gapsOf(res).find((g) => g.agentId === '11')!;
+    expect(gapsOf(res)).toHaveLength(2);
+    // ids stay monotonic: the gaps come in seq order, before the agents' held events
+    const seqs = res.events.map((e) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(res.events.slice(0, 2).map((e) => e.type)).toEqual(['gap', 'gap']);
+    expect(res.events[0].frame).toMatch(
+      /^id: [0-9a-f]{8}-\d+\nevent: gap\ndata: \{"reason":"expired"/,
+    );
     expect(gap10.from).toBe(0);
     expect(gap11.from).toBe(5000);
     // each gap ends where that agent's first held event starts: nothing lost, nothing twice
@@ -109,7 +120,7 @@ describe(`${EventBus.name} output ring`, () => {
     expect(gap11.next).toBe(held.find((o) => o.agentId === '11')!.from);
     // a resume point after some of the evicted ones: the gap starts at the next byte it lacks
     const later = bus.resume(`${bus.epoch}-${mark.seq + 2}`);
-    expect('events' in later && later.outputGaps.find((g) => g.agentId === '10')!.from).toBe(100);
+    expect(gapsOf(later).find((g) => g.agentId === '10')!.from).toBe(100);
   });
 
   it('a missed range (never published) is a gap for resume points before it; live ones reach subscribers', () => {
@@ -121,9 +132,16 @@ describe(`${EventBus.name} output ring`, () => {
     bus.publishOutput(r('10', 40, 42), 'hi');
     bus.missOutput(r('10', 42, 1000), true);
     const res = bus.resume(`${bus.epoch}-${mark.seq}`);
-    expect('events' in res && res.outputGaps).toEqual([r('10', 0, 1000)]);
+    // per agent in byte order: the gap before the held event, the live gap after it
+    expect(
+      'events' in res && res.events.map((e) => [e.type, e.output!.from, e.output!.next]),
+    ).toEqual([
+      ['gap', 0, 40],
+      ['output', 40, 42],
+      ['gap', 42, 1000],
+    ]);
     expect(seen).toEqual(['session', 'output', 'gap']);
-    expect(bus.resume(`${bus.epoch}-${mark.seq + 3}`)).toEqual({ events: [], outputGaps: [] });
+    expect(bus.resume(`${bus.epoch}-${mark.seq + 3}`)).toEqual({ events: [] });
   });
 
   it('missed ranges older than 60 s are forgotten: a resume point before them is expired', () => {

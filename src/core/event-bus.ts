@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { OutputRing, type OutputRange } from './output-ring';
+import { type MissedRange, type OutputRange, OutputRing } from './output-ring';
 
 /** §10.3's event names; `output` is opt-in (published by the output feed while a stream wants it). */
 export const EVENT_TYPES = ['session', 'agent', 'startup', 'message', 'output', 'gap'] as const;
@@ -28,12 +28,10 @@ const RING_MAX = 10_000;
 const RING_MS = 60_000;
 
 /**
- * What a `Last-Event-ID` resumes to: the events after it (in seq order) with, per agent, the output
- * range no longer held; or a gap when even the non-output events are not all held.
+ * What a `Last-Event-ID` resumes to: the events after it in seq order, output no longer held as
+ * `gap` `expired` events with the agent's byte range; or a gap when even non-output is not all held.
  */
-export type Resume =
-  | { events: BusEvent[]; outputGaps: OutputRange[] }
-  | { gap: 'expired' | 'restarted' };
+export type Resume = { events: BusEvent[] } | { gap: 'expired' | 'restarted' };
 
 /**
  * The service's one event stream (contract §10.3): features and the watcher publish, stream
@@ -105,10 +103,10 @@ export class EventBus {
    * Output bytes that no event carries (not published while no stream wanted output, or skipped):
    * remembered as missed for resume; `live` also sends every subscriber a `gap` for the range.
    */
-  missOutput(r: OutputRange, live: boolean, reason: GapReason = 'slow_consumer'): void {
+  missOutput(r: OutputRange, live: boolean, reason: GapReason = 'slow_consumer'): MissedRange {
     const seq = ++this.seq;
-    this.outputRing.miss(seq, r);
-    if (!live) return;
+    const m = this.outputRing.miss(seq, r);
+    if (!live) return m;
     const data = { reason, at: new Date().toISOString(), ...r };
     const frame = `id: ${this.epoch}-${seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
     const e: BusEvent = {
@@ -120,6 +118,7 @@ export class EventBus {
       output: r,
     };
     for (const fn of this.listeners) fn(e);
+    return m;
   }
 
   /** A stream that wants `output` says so while open: the feed publishes only while one does. */
@@ -162,7 +161,20 @@ export class EventBus {
     const out = this.outputRing.since(after);
     if (after < this.evictedUpTo || after < this.outputRing.horizon) return { gap: 'expired' };
     const held = this.ring.slice(this.ringStart).filter((e) => e.seq > after);
-    return { events: mergeBySeq(held, out.events), outputGaps: out.gaps };
+    const at = new Date().toISOString();
+    const gaps = out.gaps.map((g): BusEvent => {
+      const data = { reason: 'expired', at, ...g.range };
+      const frame = `id: ${this.epoch}-${g.seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+      return {
+        seq: g.seq,
+        type: 'gap',
+        sessionId: g.range.sessionId,
+        at: 0,
+        frame,
+        output: g.range,
+      };
+    });
+    return { events: mergeBySeq(mergeBySeq(held, out.events), gaps) };
   }
 
   countDropped(reason: string): void {

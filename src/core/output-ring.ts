@@ -20,7 +20,22 @@ export const OUTPUT_RING_BYTES = 8 * 1024 * 1024;
 const MISSED_MS = 60_000;
 const MISSED_MAX = 200_000;
 
-interface Missed extends OutputRange {
+/** A gap of a resume: the range, at the seq it stands in for. */
+export interface SeqGap {
+  seq: number;
+  range: OutputRange;
+}
+
+const keyOf = (r: OutputRange) => `${r.sessionId}/${r.agentId}`;
+const pick = (r: OutputRange): OutputRange => ({
+  sessionId: r.sessionId,
+  agentId: r.agentId,
+  from: r.from,
+  next: r.next,
+});
+
+/** A remembered range; `next` and `at` may be moved on while it grows. */
+export interface MissedRange extends OutputRange {
   seq: number;
   at: number;
 }
@@ -35,7 +50,7 @@ export class OutputRing<E extends HeldOutput = HeldOutput> {
   private readonly held: E[] = [];
   private heldStart = 0;
   private heldBytes = 0;
-  private readonly missed: Missed[] = [];
+  private readonly missed: MissedRange[] = [];
   private missedStart = 0;
   /** Seq of the newest range forgotten: a resume point before it is `expired`. */
   horizon = 0;
@@ -56,30 +71,51 @@ export class OutputRing<E extends HeldOutput = HeldOutput> {
     }
   }
 
-  /** A range no client can be given from memory any more (evicted, skipped, or not published). */
-  miss(seq: number, r: OutputRange, at = Date.now()): void {
-    this.missed.push({ seq, at, ...r });
+  /**
+   * A range no client can be given from memory any more (evicted, skipped, or not published).
+   * The record is returned so a range still growing (bytes not published) can be extended.
+   */
+  miss(seq: number, r: OutputRange, at = Date.now()): MissedRange {
+    const m = { seq, at, ...pick(r) };
+    this.missed.push(m);
     this.prune(Date.now());
+    return m;
   }
 
-  /** The held events after `after`, and per agent the range of those no longer held. */
-  since(after: number): { events: E[]; gaps: OutputRange[] } {
+  /**
+   * The held events after `after`, and the gaps for what is not held: per agent, each run of
+   * missed ranges between two of its held events is one gap, at the seq of the run's last range
+   * (so ids stay monotonic and a resume from a gap's id does not repeat it).
+   */
+  since(after: number): { events: E[]; gaps: SeqGap[] } {
     this.prune(Date.now());
-    const gaps = new Map<string, OutputRange>();
-    for (let i = this.missedStart; i < this.missed.length; i++) {
-      const m = this.missed[i];
-      if (m.seq <= after) continue;
-      const key = `${m.sessionId}/${m.agentId}`;
-      const g = gaps.get(key);
-      if (!g)
-        gaps.set(key, { sessionId: m.sessionId, agentId: m.agentId, from: m.from, next: m.next });
+    const missed = this.missed.slice(this.missedStart).filter((m) => m.seq > after);
+    const events = this.held.slice(this.heldStart).filter((e) => e.seq > after);
+    if (missed.length === 0) return { events, gaps: [] };
+    missed.sort((a, b) => a.seq - b.seq);
+    const gaps: SeqGap[] = [];
+    const open = new Map<string, SeqGap>();
+    const close = (key: string) => {
+      const g = open.get(key);
+      if (g) gaps.push(g);
+      open.delete(key);
+    };
+    let j = 0;
+    for (const m of missed) {
+      // the held events before this range end the runs of their agents
+      for (; j < events.length && events[j].seq < m.seq; j++)
+        if (events[j].output) close(keyOf(events[j].output!));
+      const key = keyOf(m);
+      const g = open.get(key);
+      if (!g) open.set(key, { seq: m.seq, range: { ...pick(m) } });
       else {
-        g.from = Math.min(g.from, m.from);
-        g.next = Math.max(g.next, m.next);
+        g.seq = m.seq;
+        g.range.from = Math.min(g.range.from, m.from);
+        g.range.next = Math.max(g.range.next, m.next);
       }
     }
-    const events = this.held.slice(this.heldStart).filter((e) => e.seq > after);
-    return { events, gaps: [...gaps.values()] };
+    for (const key of [...open.keys()]) close(key);
+    return { events, gaps: gaps.sort((a, b) => a.seq - b.seq) };
   }
 
   get bytes(): number {

@@ -65,27 +65,20 @@ export class EventsService implements OnModuleDestroy {
       ...(reply.getHeaders() as Record<string, string>),
       ...STREAM_HEADERS,
     });
-    const backlog = [': stream open\n\n', ...this.resumeFrames(req.headers['last-event-id'], s)];
+    const backlog = [': stream open\n\n', ...this.resumeFrames(req.headers['last-event-id'])];
     s.start(backlog);
   }
 
   /**
-   * A `Last-Event-ID` inside the ring replays what followed, with one `gap` `expired` per agent for
+   * A `Last-Event-ID` inside the ring replays what followed, with a `gap` `expired` per agent for
    * output no longer held (the range to fetch from /output); else one `gap` says why not (§10.3).
+   * The stream filters the replay as it filters live events.
    */
-  private resumeFrames(
-    header: string | string[] | undefined,
-    s: EventStream,
-  ): Array<string | BusEvent> {
+  private resumeFrames(header: string | string[] | undefined): Array<string | BusEvent> {
     if (header === undefined) return [];
     const r = this.bus.resume(Array.isArray(header) ? header[0] : header);
     if ('gap' in r) return [this.bus.gapFrame(r.gap)];
-    const gaps = r.outputGaps
-      .filter((g) =>
-        s.wants({ seq: 0, type: 'gap', sessionId: g.sessionId, at: 0, frame: '', output: g }),
-      )
-      .map((g) => this.bus.gapFrame('expired', { ...g }));
-    return [...gaps, ...r.events];
+    return r.events;
   }
 
   /** App close (tests, A12 via main.ts before it): every stream ends with its `gap` `shutdown`. */

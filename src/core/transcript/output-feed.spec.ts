@@ -116,15 +116,17 @@ describe(OutputFeed.name, () => {
     ]);
   });
 
-  it('publishing that starts mid-stream starts at the current offset, and the bytes before it are missed', () => {
-    const { bus, print, outputs } = make();
+  it('publishing that starts mid-stream starts at the current offset; a resume gets the bytes no event carried as one gap', () => {
+    const { bus, print, outputs, events } = make();
     const release = bus.wantOutput();
     print('10', 'first');
     jest.advanceTimersByTime(OUTPUT_EVERY_MS);
+    const mark = events.at(-1)!; // the last event the client got before it left
     release();
-    print('10', 'unseen'); // no stream wants output: not published
+    print('10', 'un'); // no stream wants output: not published
+    print('10', 'seen');
     jest.advanceTimersByTime(OUTPUT_EVERY_MS);
-    const mark = bus.publish('session', {}, 's1');
+    const resumed = bus.resume(`${bus.epoch}-${mark.seq}`); // the client comes back
     bus.wantOutput();
     print('10', 'again');
     jest.advanceTimersByTime(OUTPUT_EVERY_MS);
@@ -132,10 +134,12 @@ describe(OutputFeed.name, () => {
       ['first', 0, 5],
       ['again', 11, 16],
     ]);
-    const r = bus.resume(`${bus.epoch}-${mark.seq}`);
-    expect('events' in r && r.outputGaps).toEqual([
+    const gaps = 'events' in resumed ? resumed.events.filter((e) => e.type === 'gap') : [];
+    expect(gaps.map((e) => e.output)).toEqual([
       { sessionId: 's1', agentId: '10', from: 5, next: 11 },
     ]);
+    // nobody else is told: a stream that was not there has nothing to continue
+    expect(events.filter((e) => e.type === 'gap')).toEqual([]);
   });
 
   it('an agent printing faster than events can carry: the excess is skipped with a live gap, from continuity kept', () => {

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EventBus } from '../event-bus';
-import type { OutputRange } from '../output-ring';
+import type { MissedRange, OutputRange } from '../output-ring';
 import { CaptureService, type CapturedOutput } from './capture.service';
 import { wholeCharsLength } from './utf8-bounds';
 
@@ -40,6 +40,8 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
   private readonly feeds = new Map<string, AgentFeed>();
   /** Per agent, where its last event (or missed range) ended: to notice bytes no event carried. */
   private readonly published = new Map<string, number>();
+  /** Per agent, the range not published since no stream wanted output, growing with each chunk. */
+  private readonly unpublished = new Map<string, MissedRange>();
   private off?: () => void;
 
   constructor(
@@ -59,7 +61,7 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
 
   take(o: CapturedOutput): void {
     const key = `${o.sessionId}/${o.agentId}`;
-    if (!this.bus.outputWanted) return this.drop(key);
+    if (!this.bus.outputWanted) return this.unwanted(key, o, o.from + o.bytes.length);
     let f = this.feeds.get(key);
     if (f && f.from + f.pendingBytes !== o.from) {
       // not contiguous (absolute offsets make it impossible, but never send a wrong `from`)
@@ -81,8 +83,29 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
     this.schedule(key, f);
   }
 
+  /**
+   * No stream wants output: the feed stops, and what it does not publish (waiting bytes included)
+   * is one missed range per agent, extended chunk by chunk, so that a resume from before it gets
+   * a `gap` for exactly the bytes no event carried.
+   */
+  private unwanted(key: string, who: { sessionId: string; agentId: string }, upTo: number): void {
+    const from = this.feeds.get(key)?.from ?? this.published.get(key);
+    this.drop(key);
+    if (from === undefined || from >= upTo) return; // never published: no event to continue
+    const u = this.unpublished.get(key);
+    if (u && u.next === from) {
+      u.next = upTo;
+      u.at = Date.now(); // a range still growing is not forgotten while it grows
+    } else {
+      const r = { sessionId: who.sessionId, agentId: who.agentId, from, next: upTo };
+      this.unpublished.set(key, this.bus.missOutput(r, false));
+    }
+    this.published.set(key, upTo);
+  }
+
   /** Starts an agent's feed at this chunk; bytes since its last event no stream got are missed. */
   private begin(key: string, o: CapturedOutput): AgentFeed {
+    this.unpublished.delete(key);
     const last = this.published.get(key);
     const f: AgentFeed = {
       sessionId: o.sessionId,
@@ -108,7 +131,7 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
   private flush(key: string, f: AgentFeed): void {
     f.timer = undefined;
     if (this.feeds.get(key) !== f) return;
-    if (!this.bus.outputWanted) return this.drop(key);
+    if (!this.bus.outputWanted) return this.unwanted(key, f, f.from + f.pendingBytes);
     const all = f.pending.length === 1 ? f.pending[0] : Buffer.concat(f.pending);
     const head = all.subarray(0, OUTPUT_MAX_BYTES);
     let used = wholeCharsLength(head);
