@@ -97,6 +97,11 @@ describe(EventStream.name, () => {
       expect(taker.bus.outputWanted).toBe(true);
       publish(taker.bus, '10', 0, 5);
       expect(frames(taker.res).map((f) => f.type)).toEqual(['output']);
+      // the sessionId filter applies to output too
+      const one = make(['output'], 's2');
+      publish(one.bus, '10', 0, 5);
+      one.bus.publishOutput({ sessionId: 's2', agentId: '10', from: 0, next: 1 }, 'x');
+      expect(frames(one.res).map((f) => f.sessionId)).toEqual(['s2']);
     });
 
     it('beyond 1 MiB queued: output dropped (counted), one gap per agent with the range once it drains, then live', () => {
@@ -113,9 +118,9 @@ describe(EventStream.name, () => {
       expect(res.writableLength).toBeLessThan(128 * 1024); // Node's buffer holds little of it
       expect(bus.dropped.get('slow_consumer')).toBeGreaterThan(200);
       expect(ended()).toBe(0); // output never disconnects
-      // other events still pass while output is held back
+      // other events wait in order behind the queued output (ids reach the client in seq order)
       bus.publish('agent', { live: true }, 's1');
-      expect(res.written.at(-1)).toContain('"live":true');
+      expect(ended()).toBe(0);
       // the client reads: queued output, then the gaps, then live output again
       for (let i = 0; i < 100; i++) res.drainAll();
       for (const a of ['10', '11'] as const) {
@@ -123,6 +128,11 @@ describe(EventStream.name, () => {
         next[a] += 3;
       }
       res.drainAll();
+      const ids = res.written
+        .filter((f) => f.startsWith('id: '))
+        .map((f) => Number(f.split(/[-\n]/)[1]));
+      expect(res.written.some((f) => f.includes('"live":true'))).toBe(true);
+      expect(ids.filter((x, i) => i > 0 && x < ids[i - 1])).toEqual([]);
       for (const a of ['10', '11']) {
         const mine = frames(res).filter((f) => f.agentId === a);
         const gaps = mine.filter((f) => f.type === 'gap');

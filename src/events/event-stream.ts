@@ -15,16 +15,15 @@ export interface StreamFilter {
 }
 
 /**
- * One open `/events` response. Non-output events go straight to the response, whose write buffer
- * (`writableLength`) is their queue: more than 256 KiB of them unsent ends the stream. Output waits
- * in its own bounded {@link OutputQueue} and enters the response only while the socket keeps up
- * ('drain'), so Node's buffer never grows with it. Ends on client close, slow consumption of
- * non-output events, or service shutdown (A12).
+ * One open `/events` response. Frames wait in order in an {@link OutputQueue} and enter the
+ * response only while the socket keeps up ('drain'), so Node's buffer stays small. Output and other
+ * frames are counted apart: output beyond 1 MiB becomes per-agent gaps; more than 256 KiB of other
+ * frames unsent ends the stream. Ends on client close, that, or service shutdown (A12).
  */
 export class EventStream {
   private readonly cleanups: Array<() => void> = [];
   private ended = false;
-  private readonly output = new OutputQueue();
+  private readonly queue = new OutputQueue();
   /** Bytes ever written, and where each output frame written ends: what of the buffer is output. */
   private written = 0;
   private readonly outputEnds: Array<{ end: number; size: number }> = [];
@@ -49,7 +48,8 @@ export class EventStream {
     this.cleanups.push(this.bus.subscribe((e) => this.deliver(e)));
     this.cleanups.push(
       this.bus.onShutdown(() => {
-        this.write(this.bus.gapFrame('shutdown'));
+        // the last word, whatever waits: the stream ends now (A12)
+        this.res.write(this.bus.gapFrame('shutdown'));
         this.res.end();
         this.end();
       }),
@@ -69,46 +69,48 @@ export class EventStream {
 
   /** Output queued here and in the response buffer (for tests and the bound). */
   get outputQueued(): number {
-    return this.output.queuedBytes + this.bufferedOutput();
+    return this.queue.queuedOutput + this.bufferedOutput();
   }
 
   private deliver(e: BusEvent): void {
     if (this.ended || !this.wants(e)) return;
     if (!e.output) return this.write(e.frame);
-    if (this.output.offer(e, this.bufferedOutput()) === 'dropped') {
+    if (this.queue.offer(e, this.bufferedOutput()) === 'dropped') {
       this.bus.countDropped('slow_consumer');
       return;
     }
     this.pump();
   }
 
-  /** Moves output into the response while the socket keeps up; then the gaps that became due. */
-  private pump(): void {
-    for (let round = 0; round < 2 && !this.ended; round++) {
-      while (!this.ended && this.res.writableLength < RESPONSE_LOW_WATER) {
-        const f = this.output.take();
-        if (!f) break;
-        this.write(f, true);
-      }
-      const due = this.output.gapsDue(this.bufferedOutput());
-      if (due.length === 0) return;
-      for (const r of due) this.output.pushGap(this.bus.gapFrame('slow_consumer', { ...r }), r);
-    }
-  }
-
-  private write(frame: string | Buffer, isOutput = false): void {
+  /** A frame that is not output: queued in order; more than 256 KiB of them unsent ends the stream. */
+  private write(frame: string): void {
     if (this.ended) return;
-    const b = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    this.res.write(b);
-    this.written += b.length;
-    if (isOutput) {
-      this.outputEnds.push({ end: this.written, size: b.length });
-      this.outputInBuffer += b.length;
-    }
-    if (this.res.writableLength - this.bufferedOutput() > QUEUE_CAP_BYTES) {
+    this.queue.pushOther(frame);
+    this.pump();
+    const unsent = this.queue.queuedOther + this.res.writableLength - this.bufferedOutput();
+    if (!this.ended && unsent > QUEUE_CAP_BYTES) {
       this.bus.countDropped('slow_consumer');
       this.res.destroy();
       this.end();
+    }
+  }
+
+  /** Moves frames into the response while the socket keeps up; then the gaps that became due. */
+  private pump(): void {
+    for (let round = 0; round < 2 && !this.ended; round++) {
+      while (!this.ended && this.res.writableLength < RESPONSE_LOW_WATER) {
+        const w = this.queue.take();
+        if (!w) break;
+        this.res.write(w.frame);
+        this.written += w.frame.length;
+        if (w.output) {
+          this.outputEnds.push({ end: this.written, size: w.frame.length });
+          this.outputInBuffer += w.frame.length;
+        }
+      }
+      const due = this.queue.gapsDue(this.bufferedOutput());
+      if (due.length === 0) return;
+      for (const r of due) this.queue.pushGap(this.bus.gapFrame('slow_consumer', { ...r }), r);
     }
   }
 
