@@ -57,7 +57,11 @@ export class EventBus {
   readonly dropped = new Map<string, number>();
 
   /** Publishes one event to every subscriber; `data` is one JSON line (§10.3). */
-  publish(type: EventType, data: Record<string, unknown>, sessionId?: string): BusEvent {
+  publish(
+    type: Exclude<EventType, 'output'>,
+    data: Record<string, unknown>,
+    sessionId?: string,
+  ): BusEvent {
     const seq = ++this.seq;
     const id = `${this.epoch}-${seq}`;
     const e: BusEvent = {
@@ -67,7 +71,7 @@ export class EventBus {
       at: Date.now(),
       frame: `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
     };
-    if (type !== 'output' && type !== 'gap') {
+    if (type !== 'gap') {
       this.ring.push(e);
       this.prune(e.at);
     }

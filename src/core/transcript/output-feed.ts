@@ -132,6 +132,13 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
     f.timer = undefined;
     if (this.feeds.get(key) !== f) return;
     if (!this.bus.outputWanted) return this.unwanted(key, f, f.from + f.pendingBytes);
+    const early = f.lastEmit + OUTPUT_EVERY_MS - Date.now();
+    if (early > 0) {
+      // a timer may fire a millisecond early: the 50 ms between events are a promise
+      f.timer = setTimeout(() => this.flush(key, f), early);
+      f.timer.unref();
+      return;
+    }
     const all = f.pending.length === 1 ? f.pending[0] : Buffer.concat(f.pending);
     const head = all.subarray(0, OUTPUT_MAX_BYTES);
     let used = wholeCharsLength(head);
