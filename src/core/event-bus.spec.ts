@@ -14,11 +14,11 @@ describe(EventBus.name, () => {
     expect(bus.resume(`${bus.epoch}-3`)).toEqual({ events: [] });
   });
 
-  it('another epoch, an id from the future or garbage: restarted', () => {
+  it('another epoch or garbage: restarted; A14-6: an unknown seq of this epoch: expired', () => {
     const bus = new EventBus();
     bus.publish('session', {});
     expect(bus.resume('00000000-1')).toEqual({ gap: 'restarted' });
-    expect(bus.resume(`${bus.epoch}-99`)).toEqual({ gap: 'restarted' });
+    expect(bus.resume(`${bus.epoch}-99`)).toEqual({ gap: 'expired' });
     expect(bus.resume('nonsense')).toEqual({ gap: 'restarted' });
   });
 

@@ -160,7 +160,8 @@ export class EventBus {
     const m = /^([0-9a-f]{8})-([0-9]{1,15})$/.exec(lastId.trim());
     if (!m || m[1] !== this.epoch) return { gap: 'restarted' };
     const after = Number(m[2]);
-    if (after > this.seq) return { gap: 'restarted' };
+    // `restarted` is for another process's epoch (§10.3); an unknown point of ours is `expired`
+    if (after > this.seq) return { gap: 'expired' };
     this.prune(Date.now());
     const out = this.outputRing.since(after);
     if (after < this.evictedUpTo || after < this.outputRing.horizon) return { gap: 'expired' };
