@@ -1,12 +1,6 @@
 import { EventBus, type BusEvent } from '../event-bus';
 import type { CaptureService, CapturedOutput } from './capture.service';
-import {
-  OUTPUT_EVERY_MS,
-  OUTPUT_MAX_BYTES,
-  OutputFeed,
-  PARTIAL_WAIT_MS,
-  PENDING_CAP,
-} from './output-feed';
+import { OUTPUT_EVERY_MS, OUTPUT_MAX_BYTES, OutputFeed, PENDING_CAP } from './output-feed';
 
 type Out = { sessionId: string; agentId: string; from: number; next: number; data: string };
 
@@ -105,15 +99,36 @@ describe(OutputFeed.name, () => {
     ]);
   });
 
-  it('an incomplete character is not held for ever: after a while it goes as U+FFFD', () => {
+  it('A14b-1: an incomplete character waits for its last byte however long it takes, never U+FFFD', () => {
     const { bus, print, outputs } = make();
     bus.wantOutput();
     print('10', Buffer.from([0x61, 0xe2, 0x82]));
-    jest.advanceTimersByTime(PARTIAL_WAIT_MS + 2 * OUTPUT_EVERY_MS);
+    jest.advanceTimersByTime(10_000);
+    print('10', Buffer.from([0xac, 0x62]));
+    jest.advanceTimersByTime(2 * OUTPUT_EVERY_MS);
     expect(outputs('10').map((o) => [o.data, o.from, o.next])).toEqual([
       ['a', 0, 1],
-      ['\ufffd', 1, 3],
+      ['€b', 1, 5],
     ]);
+  });
+
+  it('A14b-2: a feed that begins inside a character starts after it, even when its end comes in a later chunk', () => {
+    const { bus, print, outputs } = make();
+    print('10', Buffer.from([0x58, 0xe2])); // nobody wants output yet
+    bus.wantOutput();
+    print('10', Buffer.from([0x82]));
+    print('10', Buffer.from([0xac, 0x59]));
+    jest.advanceTimersByTime(2 * OUTPUT_EVERY_MS);
+    expect(outputs('10').map((o) => [o.data, o.from, o.next])).toEqual([['Y', 4, 5]]);
+  });
+
+  it('A14b-3: stray continuation bytes are characters of their own: a feed beginning among them starts there', () => {
+    const { bus, print, outputs } = make();
+    print('10', Buffer.from([0x41, 0x80, 0x80]));
+    bus.wantOutput();
+    print('10', Buffer.from([0x80, 0x42]));
+    jest.advanceTimersByTime(2 * OUTPUT_EVERY_MS);
+    expect(outputs('10').map((o) => [o.data, o.from, o.next])).toEqual([['\ufffdB', 3, 5]]);
   });
 
   it('publishing that starts mid-stream starts at the current offset; a resume gets the bytes no event carried as one gap', () => {
@@ -155,5 +170,18 @@ describe(OutputFeed.name, () => {
     const o = outputs('10');
     expect(o[0].from).toBe(g.next);
     expect(o.map((e) => e.data).join('')).toBe('tail');
+  });
+
+  it('A14b-4: a skip ends on a character boundary: the event after the gap starts with a whole character', () => {
+    const { bus, print, outputs, events } = make();
+    bus.wantOutput();
+    const chunk = Buffer.concat([Buffer.alloc(64 * 1024 - 1, 0x41), Buffer.from([0xe2])]);
+    for (let i = 0; i < PENDING_CAP / chunk.length + 1; i++) print('10', chunk);
+    print('10', Buffer.from([0x82, 0xac, 0x21]));
+    jest.advanceTimersByTime(OUTPUT_EVERY_MS * 2);
+    const g = JSON.parse(events.find((e) => e.type === 'gap')!.frame.split('data: ')[1]);
+    const o = outputs('10');
+    expect(o[0].from).toBe(g.next);
+    expect(o.map((e) => e.data).join('')).toBe('€!');
   });
 });

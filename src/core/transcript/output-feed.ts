@@ -2,13 +2,11 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { EventBus } from '../event-bus';
 import type { MissedRange, OutputRange } from '../output-ring';
 import { CaptureService, type CapturedOutput } from './capture.service';
-import { wholeCharsLength } from './utf8-bounds';
+import { insideLength, wholeCharsLength } from './utf8-bounds';
 
 /** §10.3: per agent at most one `output` event every 50 ms, of at most 16 KiB of file bytes. */
 export const OUTPUT_EVERY_MS = 50;
 export const OUTPUT_MAX_BYTES = 16 * 1024;
-/** An incomplete character at the end is waited for this long, then sent as it is (U+FFFD). */
-export const PARTIAL_WAIT_MS = 500;
 /**
  * Bytes waiting per agent. An agent printing faster than the events may carry (16 KiB / 50 ms)
  * has the excess skipped with a `gap` rather than held without bound.
@@ -24,8 +22,6 @@ interface AgentFeed {
   pendingBytes: number;
   lastEmit: number;
   timer?: NodeJS.Timeout;
-  /** When the waiting bytes became only an incomplete character. */
-  partialSince?: number;
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -42,6 +38,8 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
   private readonly published = new Map<string, number>();
   /** Per agent, the range not published since no stream wanted output, growing with each chunk. */
   private readonly unpublished = new Map<string, MissedRange>();
+  /** Per agent, its last ≤ 3 transcript bytes: where a feed begins, whether it is inside a character. */
+  private readonly tails = new Map<string, Buffer>();
   private off?: () => void;
 
   constructor(
@@ -61,6 +59,8 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
 
   take(o: CapturedOutput): void {
     const key = `${o.sessionId}/${o.agentId}`;
+    const tail = this.tails.get(key);
+    this.tails.set(key, lastBytes(tail, o.bytes));
     if (!this.bus.outputWanted) return this.unwanted(key, o, o.from + o.bytes.length);
     let f = this.feeds.get(key);
     if (f && f.from + f.pendingBytes !== o.from) {
@@ -70,16 +70,34 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
       this.drop(key);
       f = undefined;
     }
-    if (!f) f = this.begin(key, o);
-    if (f.pendingBytes + o.bytes.length > PENDING_CAP) {
-      const next = o.from + o.bytes.length;
+    let bytes = o.bytes;
+    // a feed beginning inside a character starts after it, as /output would (§10.2); the
+    // character's last bytes may come in a later chunk
+    const inside = tail && (!f || f.pendingBytes === 0) ? insideLength(tail, bytes) : 0;
+    if (!f) f = this.begin(key, o, o.from + inside);
+    else if (inside > 0) {
+      this.bus.missOutput(this.range(f, f.from + inside), false);
+      f.from += inside;
+      this.published.set(key, f.from);
+    }
+    bytes = bytes.subarray(inside);
+    if (f.pendingBytes + bytes.length > PENDING_CAP) {
+      // skipped up to a character boundary: the next event starts on one, like a read at `next`
+      const whole = wholeCharsLength(bytes);
+      const next = o.from + (o.bytes.length - bytes.length) + whole;
       this.bus.missOutput(this.range(f, next), true);
       this.published.set(key, next);
-      Object.assign(f, { from: next, pending: [], pendingBytes: 0, partialSince: undefined });
+      const rest = Buffer.from(bytes.subarray(whole));
+      Object.assign(f, {
+        from: next,
+        pending: rest.length ? [rest] : [],
+        pendingBytes: rest.length,
+      });
       return;
     }
-    f.pending.push(o.bytes);
-    f.pendingBytes += o.bytes.length;
+    if (bytes.length === 0) return;
+    f.pending.push(bytes);
+    f.pendingBytes += bytes.length;
     this.schedule(key, f);
   }
 
@@ -103,20 +121,20 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
     this.published.set(key, upTo);
   }
 
-  /** Starts an agent's feed at this chunk; bytes since its last event no stream got are missed. */
-  private begin(key: string, o: CapturedOutput): AgentFeed {
+  /** Starts an agent's feed at `from`; bytes since its last event no stream got are missed. */
+  private begin(key: string, o: CapturedOutput, from: number): AgentFeed {
     this.unpublished.delete(key);
     const last = this.published.get(key);
     const f: AgentFeed = {
       sessionId: o.sessionId,
       agentId: o.agentId,
-      from: o.from,
+      from,
       pending: [],
       pendingBytes: 0,
       lastEmit: 0,
     };
-    if (last !== undefined && last < o.from)
-      this.bus.missOutput(this.range(f, o.from, last), false);
+    if (last !== undefined && last < from) this.bus.missOutput(this.range(f, from, last), false);
+    this.published.set(key, from);
     this.feeds.set(key, f);
     return f;
   }
@@ -141,12 +159,8 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
     }
     const all = f.pending.length === 1 ? f.pending[0] : Buffer.concat(f.pending);
     const head = all.subarray(0, OUTPUT_MAX_BYTES);
-    let used = wholeCharsLength(head);
-    if (used === 0) {
-      // only an incomplete character: wait for the rest, but not for ever
-      f.partialSince ??= Date.now();
-      if (Date.now() - f.partialSince >= PARTIAL_WAIT_MS) used = head.length;
-    }
+    // an incomplete character waits for its last bytes however long they take, as /output does
+    const used = wholeCharsLength(head);
     if (used > 0) this.emit(key, f, all, used);
     else f.pending = [all];
     if (f.pendingBytes === 0) return;
@@ -165,7 +179,6 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
     f.pendingBytes = rest.length;
     f.from = next;
     f.lastEmit = Date.now();
-    f.partialSince = undefined;
   }
 
   private drop(key: string): void {
@@ -178,4 +191,10 @@ export class OutputFeed implements OnModuleInit, OnModuleDestroy {
   private range(f: AgentFeed, next: number, from = f.from): OutputRange {
     return { sessionId: f.sessionId, agentId: f.agentId, from, next };
   }
+}
+
+/** The last ≤ 3 bytes of `prev` followed by `next`. */
+function lastBytes(prev: Buffer | undefined, next: Buffer): Buffer {
+  if (next.length >= 3 || !prev) return Buffer.from(next.subarray(Math.max(0, next.length - 3)));
+  return Buffer.concat([prev, next]).subarray(-3);
 }

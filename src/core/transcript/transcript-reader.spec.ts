@@ -85,4 +85,18 @@ describe('readTranscript', () => {
       next: 2,
     });
   });
+
+  it('A14b-3: a from among stray continuation bytes stays (each is a character); inside a real one it moves', () => {
+    const d = dirWith(
+      Buffer.concat([Buffer.from('A'), Buffer.alloc(6, 0x80), euro, Buffer.from('B')]),
+    );
+    expect(readTranscript(d, '10', { from: 3, limit: 100, format: 'raw' })).toMatchObject({
+      from: 3,
+      data: '\ufffd\ufffd\ufffd\ufffd€B',
+    });
+    expect(readTranscript(d, '10', { from: 8, limit: 100, format: 'raw' })).toMatchObject({
+      from: 10,
+      data: 'B',
+    });
+  });
 });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { escapeEnd, pastEscapeAt, stripEscapes } from './escapes';
 import { logName, oldLogName, stateName, type TranscriptGap } from './transcript-file';
 import { readState } from './transcript-state';
-import { isContinuation, seqLength, wholeCharsLength } from './utf8-bounds';
+import { insideLength, seqLength, wholeCharsLength } from './utf8-bounds';
 
 export type TranscriptFormat = 'raw' | 'text' | 'base64';
 
@@ -92,9 +92,10 @@ export function readTranscript(dir: string, agentId: string, q: TranscriptQuery)
     let from = q.from === undefined ? Math.max(start, end - q.limit) : Math.max(start, q.from);
     const chars = q.format !== 'base64';
     // a `from` inside a character moves forward to the next one
-    if (chars)
-      for (let k = 0; k < 3 && from < end && isContinuation(g.bytes(from, from + 1)[0]); k++)
-        from++;
+    if (chars) {
+      const before = g.bytes(Math.max(start, from - 3), from);
+      from += insideLength(before, g.bytes(from, Math.min(end, from + 3)));
+    }
     if (q.format === 'text') from = pastEscape(g, from, end);
     const body = readBody(g, from, end, q);
     const next = from + body.used;

@@ -22,3 +22,25 @@ export function wholeCharsLength(buf: Buffer): number {
   }
   return buf.length;
 }
+
+/**
+ * How many continuation bytes the character begun at the end of `prev` still needs (0 when `prev`
+ * ends on a whole or an invalid character). A byte stream resumed right after `prev` is inside a
+ * character for at most that many bytes; stray continuation bytes are characters of their own.
+ */
+export function continuationOwed(prev: Buffer): number {
+  for (let back = 1; back <= Math.min(3, prev.length); back++) {
+    const b = prev[prev.length - back];
+    if (isContinuation(b)) continue;
+    return Math.max(0, seqLength(b) - back);
+  }
+  return 0;
+}
+
+/** Leading bytes of `buf` that finish the character begun at the end of `prev` (§10.2: a `from` inside one moves past them). */
+export function insideLength(prev: Buffer, buf: Buffer): number {
+  const owed = continuationOwed(prev);
+  let k = 0;
+  while (k < owed && k < buf.length && isContinuation(buf[k])) k++;
+  return k;
+}
