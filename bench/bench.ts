@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       const f = (x: number) => x.toFixed(1);
       rows.push({ n, fork, bare, list, detail, message, rss, pauseMs: pause.max / 1e6 });
       console.log(
-        `N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms, message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`,
+        `N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms (one fork ${f(fork)} ms), message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`,
       );
       const w10 = list.warm10;
       const perReq = list.spawns;

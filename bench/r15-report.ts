@@ -20,6 +20,7 @@ export interface Phase {
   service: CpuShare;
   tmux: number;
   agents: number;
+  client: number;
   machine: number;
   load: string;
   ticks: Tick[];
@@ -91,6 +92,7 @@ ${[
   row('service CPU with its children', (p) => `${f(p.service.withChildren)} %`),
   row('tmux server CPU (information)', (p) => `${f(p.tmux)} %`),
   row('agent processes CPU (information)', (p) => `${f(p.agents)} %`),
+  row('SSE client CPU (information)', (p) => `${f(p.client)} %`),
   row('whole machine busy, % of all cores', (p) => `${f(p.machine)} %`),
   row('load average', (p) => p.load),
   row('`GET /sessions?limit=100`', (p) => cell(p.list)),

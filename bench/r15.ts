@@ -20,13 +20,23 @@ const PORT = 8795;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The SSE watcher (r15-client.ts) as a child process; its once-a-second reports go to `sink`. */
-function watch(): { sink: Tick[] | undefined; ready: Promise<void>; close: () => void } {
+function watch(): {
+  pid: number;
+  sink: Tick[] | undefined;
+  ready: Promise<void>;
+  close: () => void;
+} {
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'r15-client.ts'), String(PORT)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const w = { sink: undefined as Tick[] | undefined, ready: Promise.resolve(), close: () => {} };
+  const w = {
+    pid: child.pid!,
+    sink: undefined as Tick[] | undefined,
+    ready: Promise.resolve(),
+    close: () => {},
+  };
   w.ready = new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = JSON.parse(line) as Tick & { connected?: true; error?: string };
@@ -49,9 +59,9 @@ async function measure(
   let rss = rssMb(svc);
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(svc))), 500);
   const ticks: Tick[] = (w.sink = []);
-  const [a, ta, ma] = [sample(svc), sample(tmuxPid), machine()];
+  const [a, ta, ca, ma] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
   await sleep(SECONDS * 1000);
-  const [b, tb, mb] = [sample(svc), sample(tmuxPid), machine()];
+  const [b, tb, cb, mb] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
   w.sink = undefined;
   const load1 = loadAvg();
   resetConnections();
@@ -64,6 +74,7 @@ async function measure(
     service: share(a, b),
     tmux: tmux.self,
     agents: tmux.withChildren - tmux.self,
+    client: share(ca, cb).self,
     machine: (100 * (mb.busy - ma.busy)) / (mb.total - ma.total),
     load: load1,
     ticks,
