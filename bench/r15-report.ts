@@ -26,6 +26,8 @@ export interface Phase {
   ticks: Tick[];
   list: LoadResult;
   detail: LoadResult;
+  /** At the window's start, and the most seen until the loads ended. */
+  rss0: number;
   rss: number;
 }
 
@@ -97,7 +99,7 @@ ${[
   row('load average', (p) => p.load),
   row('`GET /sessions?limit=100`', (p) => cell(p.list)),
   row('`GET /sessions/:id`', (p) => cell(p.detail)),
-  row('service RSS, max MB', (p) => f(p.rss)),
+  row('service RSS MB, at the start → max', (p) => `${f(p.rss0)} → ${f(p.rss)}`),
 ].join('\n')}
 
 Transcript of session 1's agent 00 over the printing period: ${f(r.transcriptRate)} B/s (a check that capture ran; the terminal

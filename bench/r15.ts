@@ -56,7 +56,8 @@ async function measure(
 ): Promise<Phase> {
   const svc = world.service!.pid!;
   const tmuxPid = world.tmuxPid();
-  let rss = rssMb(svc);
+  const rss0 = rssMb(svc);
+  let rss = rss0;
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(svc))), 500);
   const ticks: Tick[] = (w.sink = []);
   const [a, ta, ca, ma] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
@@ -80,6 +81,7 @@ async function measure(
     ticks,
     list,
     detail,
+    rss0,
     rss: Math.max(rss, rssMb(svc)),
   };
 }
