@@ -86,6 +86,17 @@ async function measure(
   };
 }
 
+/** One POST /runs; a loaded machine can make tmux miss its deadline (503/504): try again, twice. */
+async function create(): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await hit(PORT, 'POST', '/runs', TEAM);
+    if (r.status === 201) return (JSON.parse(r.text) as { sessionId: string }).sessionId;
+    if (r.status < 500 || attempt === 3) throw new Error(`/runs answered ${r.status}: ${r.text}`);
+    console.warn(`R15: /runs answered ${r.status}, trying again`);
+    await sleep(2000);
+  }
+}
+
 /** Runs R15 against `dist/` (already built) and writes its section of docs/PERFORMANCE.md. */
 export async function runR15(): Promise<void> {
   const world = new R15World(PORT);
@@ -94,11 +105,7 @@ export async function runR15(): Promise<void> {
     await world.start();
     const ids: string[] = [];
     const t0 = Date.now();
-    for (let i = 0; i < SESSIONS; i++) {
-      const r = await hit(PORT, 'POST', '/runs', TEAM);
-      if (r.status !== 201) throw new Error(`/runs answered ${r.status}: ${r.text}`);
-      ids.push((JSON.parse(r.text) as { sessionId: string }).sessionId);
-    }
+    for (let i = 0; i < SESSIONS; i++) ids.push(await create());
     console.log(`R15: ${SESSIONS} sessions created in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     w = watch();
     await w.ready;
