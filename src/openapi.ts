@@ -15,7 +15,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('MAS API')
     .setDescription(
-      'HTTP control plane for MAS (Multi-Agent System) tmux sessions. Contract 2.1.0.',
+      'HTTP control plane for MAS (Multi-Agent System) tmux sessions. Contract 2.2.0.',
     )
     .setVersion(API_VERSION)
     .addTag('Sessions', 'List, inspect, connect to, stop and restore MAS sessions')

@@ -6,7 +6,7 @@ import { endpointsOf } from './common/route-catalogue';
 import { Public, RateBudget } from './common/route-policy';
 import { ServiceInfo } from './service-info.dto';
 
-export const API_VERSION = '2.1.0';
+export const API_VERSION = '2.2.0';
 
 /** GET / and its HEAD twin, the web UI's connectivity probe (§2.4). */
 @ApiTags('Service')

@@ -22,7 +22,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
 
   it('GET / lists every route; HEAD / answers without a body', async () => {
     const res = await request(t.http).get('/').expect(200);
-    expect(res.body).toMatchObject({ name: 'MAS API Server', version: '2.1.0', status: 'running' });
+    expect(res.body).toMatchObject({ name: 'MAS API Server', version: '2.2.0', status: 'running' });
     // derived from the router: every route of §2.1, once, without the /session aliases or docs assets
     expect([...res.body.endpoints].sort()).toEqual(
       [
@@ -186,7 +186,7 @@ describe('transport, errors and OpenAPI (e2e)', () => {
     expect(await renderOpenApi()).toBe(committed);
     const served = (await request(t.http).get('/openapi.json').expect(200)).body;
     expect(served).toEqual(yaml.load(committed));
-    expect(served.info.version).toBe('2.1.0');
+    expect(served.info.version).toBe('2.2.0');
     expect(served.paths['/sessions'].get.operationId).toBe('listSessions');
     expect(served.tags.map((x: { name: string }) => x.name)).toContain('Sessions');
     const html = await request(t.http).get('/api-docs').expect(200);

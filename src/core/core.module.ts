@@ -9,6 +9,7 @@ import { SessionState } from './session-state';
 import { SessionStore } from './session-store';
 import { SessionWatcher } from './session-watcher';
 import { CaptureService } from './transcript/capture.service';
+import { OutputFeed } from './transcript/output-feed';
 import { TranscriptStartup } from './transcript/transcript-startup';
 
 /**
@@ -28,6 +29,7 @@ import { TranscriptStartup } from './transcript/transcript-startup';
     EventBus,
     SessionWatcher,
     CaptureService,
+    OutputFeed,
     TranscriptStartup,
   ],
   exports: [

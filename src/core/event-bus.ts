@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { type MissedRange, type OutputRange, OutputRing } from './output-ring';
 
-/** §10.3's event names; `output` is accepted by the route but nothing publishes it yet. */
+/** §10.3's event names; `output` is opt-in (published by the output feed while a stream wants it). */
 export const EVENT_TYPES = ['session', 'agent', 'startup', 'message', 'output', 'gap'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const DEFAULT_EVENT_TYPES: readonly EventType[] = ['session', 'agent', 'startup', 'message'];
@@ -16,6 +17,8 @@ export interface BusEvent {
   at: number;
   /** The whole SSE frame: `id:`, `event:`, one `data:` line and the blank line. */
   frame: string;
+  /** For `output` events and their gaps: the agent and byte range (per-client queue, resume). */
+  output?: OutputRange;
 }
 
 export type BusListener = (e: BusEvent) => void;
@@ -24,15 +27,17 @@ export type BusListener = (e: BusEvent) => void;
 const RING_MAX = 10_000;
 const RING_MS = 60_000;
 
-/** What a `Last-Event-ID` resumes to: the events after it, or a gap when they are not all held. */
+/**
+ * What a `Last-Event-ID` resumes to: the events after it in seq order, output no longer held as
+ * `gap` `expired` events with the agent's byte range; or a gap when even non-output is not all held.
+ */
 export type Resume = { events: BusEvent[] } | { gap: 'expired' | 'restarted' };
 
 /**
  * The service's one event stream (contract §10.3): features and the watcher publish, stream
  * clients subscribe. Ids are `<epoch>-<seq>` with an epoch fixed per process. Non-output events
- * are kept in a bounded ring for `Last-Event-ID` resume. `output` events (transcript capture, built
- * separately) can be published through the same {@link publish}; they bypass this ring, which the
- * contract sizes by count and age for non-output events only, and need their own byte-bounded ring.
+ * are kept in a bounded ring for `Last-Event-ID` resume; `output` events ({@link publishOutput})
+ * in their own byte-bounded one ({@link OutputRing}), which remembers the ranges it let go.
  */
 @Injectable()
 export class EventBus {
@@ -43,13 +48,20 @@ export class EventBus {
   /** Seq of the newest event evicted from the ring; resuming from before it is `expired`. */
   private evictedUpTo = 0;
   private readonly listeners = new Set<BusListener>();
+  /** Output events held for resume; `maxBytes` may be lowered (tests). */
+  readonly outputRing = new OutputRing<BusEvent>();
+  private outputStreams = 0;
   private readonly shutdownHooks = new Set<() => void>();
   private closed = false;
   /** For metrics (§10.5): events not delivered to a client, by reason, since start. */
   readonly dropped = new Map<string, number>();
 
   /** Publishes one event to every subscriber; `data` is one JSON line (§10.3). */
-  publish(type: EventType, data: Record<string, unknown>, sessionId?: string): BusEvent {
+  publish(
+    type: Exclude<EventType, 'output'>,
+    data: Record<string, unknown>,
+    sessionId?: string,
+  ): BusEvent {
     const seq = ++this.seq;
     const id = `${this.epoch}-${seq}`;
     const e: BusEvent = {
@@ -59,12 +71,72 @@ export class EventBus {
       at: Date.now(),
       frame: `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
     };
-    if (type !== 'output' && type !== 'gap') {
+    if (type !== 'gap') {
       this.ring.push(e);
       this.prune(e.at);
     }
     for (const fn of this.listeners) fn(e);
     return e;
+  }
+
+  /** One `output` event (§10.3): held in the output ring, sent to every subscriber. */
+  publishOutput(r: OutputRange, data: string): BusEvent {
+    const seq = ++this.seq;
+    const payload = {
+      sessionId: r.sessionId,
+      agentId: r.agentId,
+      from: r.from,
+      next: r.next,
+      data,
+    };
+    const frame = `id: ${this.epoch}-${seq}\nevent: output\ndata: ${JSON.stringify(payload)}\n\n`;
+    const e: BusEvent = {
+      seq,
+      type: 'output',
+      sessionId: r.sessionId,
+      at: Date.now(),
+      frame,
+      output: r,
+    };
+    this.outputRing.add(e);
+    for (const fn of this.listeners) fn(e);
+    return e;
+  }
+
+  /**
+   * Output bytes that no event carries (not published while no stream wanted output, or skipped):
+   * remembered as missed for resume; `live` also sends every subscriber a `gap` for the range.
+   */
+  missOutput(r: OutputRange, live: boolean, reason: GapReason = 'slow_consumer'): MissedRange {
+    const seq = ++this.seq;
+    const m = this.outputRing.miss(seq, r);
+    if (!live) return m;
+    const data = { reason, at: new Date().toISOString(), ...r };
+    const frame = `id: ${this.epoch}-${seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+    const e: BusEvent = {
+      seq,
+      type: 'gap',
+      sessionId: r.sessionId,
+      at: Date.now(),
+      frame,
+      output: r,
+    };
+    for (const fn of this.listeners) fn(e);
+    return m;
+  }
+
+  /** A stream that wants `output` says so while open: the feed publishes only while one does. */
+  wantOutput(): () => void {
+    this.outputStreams++;
+    let done = false;
+    return () => {
+      if (!done) this.outputStreams--;
+      done = true;
+    };
+  }
+
+  get outputWanted(): boolean {
+    return this.outputStreams > 0;
   }
 
   /** A gap for one client only: it takes a seq (ids stay monotonic) but is neither kept nor broadcast. */
@@ -88,11 +160,26 @@ export class EventBus {
     const m = /^([0-9a-f]{8})-([0-9]{1,15})$/.exec(lastId.trim());
     if (!m || m[1] !== this.epoch) return { gap: 'restarted' };
     const after = Number(m[2]);
-    if (after > this.seq) return { gap: 'restarted' };
+    // `restarted` is for another process's epoch (§10.3); an unknown point of ours is `expired`
+    if (after > this.seq) return { gap: 'expired' };
     this.prune(Date.now());
-    if (after < this.evictedUpTo) return { gap: 'expired' };
-    const held = this.ring.slice(this.ringStart);
-    return { events: held.filter((e) => e.seq > after) };
+    const out = this.outputRing.since(after);
+    if (after < this.evictedUpTo || after < this.outputRing.horizon) return { gap: 'expired' };
+    const held = this.ring.slice(this.ringStart).filter((e) => e.seq > after);
+    const at = new Date().toISOString();
+    const gaps = out.gaps.map((g): BusEvent => {
+      const data = { reason: 'expired', at, ...g.range };
+      const frame = `id: ${this.epoch}-${g.seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+      return {
+        seq: g.seq,
+        type: 'gap',
+        sessionId: g.range.sessionId,
+        at: 0,
+        frame,
+        output: g.range,
+      };
+    });
+    return { events: mergeBySeq(mergeBySeq(held, out.events), gaps) };
   }
 
   countDropped(reason: string): void {
@@ -134,4 +221,15 @@ export class EventBus {
       this.ringStart = 0;
     }
   }
+}
+
+/** Two seq-ordered lists as one. */
+function mergeBySeq(a: BusEvent[], b: BusEvent[]): BusEvent[] {
+  if (b.length === 0) return a;
+  const out: BusEvent[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length)
+    out.push(j >= b.length || (i < a.length && a[i].seq < b[j].seq) ? a[i++] : b[j++]);
+  return out;
 }

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { reportHijacked } from '../common/request-hooks';
 import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
-import { EventBus } from '../core/event-bus';
+import { type BusEvent, EventBus } from '../core/event-bus';
 import { SessionStore } from '../core/session-store';
 import { SessionWatcher } from '../core/session-watcher';
 import { StreamLimitError } from '../errors/mas-error';
@@ -65,16 +65,20 @@ export class EventsService implements OnModuleDestroy {
       ...(reply.getHeaders() as Record<string, string>),
       ...STREAM_HEADERS,
     });
-    const backlog = [': stream open\n\n', ...this.resumeFrames(req.headers['last-event-id'], s)];
+    const backlog = [': stream open\n\n', ...this.resumeFrames(req.headers['last-event-id'])];
     s.start(backlog);
   }
 
-  /** A `Last-Event-ID` inside the ring replays what followed; else one `gap` says why not (§10.3). */
-  private resumeFrames(header: string | string[] | undefined, s: EventStream): string[] {
+  /**
+   * A `Last-Event-ID` inside the ring replays what followed, with a `gap` `expired` per agent for
+   * output no longer held (the range to fetch from /output); else one `gap` says why not (§10.3).
+   * The stream filters the replay as it filters live events.
+   */
+  private resumeFrames(header: string | string[] | undefined): Array<string | BusEvent> {
     if (header === undefined) return [];
     const r = this.bus.resume(Array.isArray(header) ? header[0] : header);
     if ('gap' in r) return [this.bus.gapFrame(r.gap)];
-    return r.events.filter((e) => s.wants(e)).map((e) => e.frame);
+    return r.events;
   }
 
   /** App close (tests, A12 via main.ts before it): every stream ends with its `gap` `shutdown`. */

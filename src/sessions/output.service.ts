@@ -1,8 +1,10 @@
+import { lstatSync } from 'node:fs';
 import * as path from 'node:path';
 import { Injectable } from '@nestjs/common';
 import type { SessionRef } from '../core/session-ref';
 import { SessionStore } from '../core/session-store';
 import { readTranscript, TranscriptRangeError } from '../core/transcript/transcript-reader';
+import { CheckedDir } from '../workspace/checked-dir';
 import { NotFoundError, ValidationError } from '../errors/mas-error';
 import type { AgentOutput, OutputQuery } from './dto/output.dto';
 
@@ -27,8 +29,9 @@ export class OutputService {
         reason: 'not_in_roster',
       });
     const from = q.from === undefined ? undefined : Number(q.from);
+    const dir = await openForRead(path.join(path.resolve(k.workingDir), 'output'), k.id);
     try {
-      const r = readTranscript(path.join(k.workingDir, 'output'), agentId, {
+      const r = readTranscript(dir?.fdPath ?? EMPTY, agentId, {
         from,
         limit: q.limit,
         format: q.format,
@@ -45,6 +48,36 @@ export class OutputService {
           received: q.from,
         },
       ]);
+    } finally {
+      await dir?.close();
     }
+  }
+}
+
+/** A directory that never exists: a transcript not begun reads as empty. */
+const EMPTY = '/nonexistent/mas-output';
+
+/**
+ * The `output` directory through a checked descriptor (A10, §6.2): never read through a symlink or
+ * a moved directory. Missing is an empty transcript; anything else there is refused.
+ */
+async function openForRead(dir: string, sessionId: string): Promise<CheckedDir | undefined> {
+  try {
+    return await CheckedDir.open(dir);
+  } catch {
+    if (!existsAsAnything(dir)) return undefined;
+    throw new NotFoundError('TRANSCRIPT_NOT_FOUND', 'This session has no readable transcript', {
+      sessionId,
+      reason: 'unsafe_directory',
+    });
+  }
+}
+
+function existsAsAnything(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
   }
 }

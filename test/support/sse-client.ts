@@ -37,11 +37,7 @@ export class SseClient {
         res.once('close', () => (c.ended = true));
         res.once('end', () => (c.ended = true));
         if (opts.paused) res.pause();
-        else
-          res.on('data', (chunk: Buffer) => {
-            c.body += chunk.toString('utf8');
-            c.feed(chunk.toString('utf8'));
-          });
+        else c.read();
         resolve(c);
       });
       req.once('error', reject);
@@ -59,6 +55,17 @@ export class SseClient {
   /** Waits for an event matching `pred` and returns it. */
   next(pred: (e: SseEvent) => boolean, timeoutMs = 8000): Promise<SseEvent> {
     return waitFor(() => this.events.find(pred), timeoutMs, 20) as Promise<SseEvent>;
+  }
+
+  /** Reads the body from now on (a `paused` client that starts reading). */
+  read(): void {
+    const dec = new TextDecoder('utf-8');
+    this.res.on('data', (chunk: Buffer) => {
+      const text = dec.decode(chunk, { stream: true });
+      this.body += text;
+      this.feed(text);
+    });
+    this.res.resume();
   }
 
   close(): void {

@@ -3,7 +3,7 @@ const BEL = 0x07;
 const BACKSLASH = 0x5c;
 
 /** Index just past the escape sequence starting at `i` (an ESC), or -1 when `buf` ends inside it. */
-function escapeEnd(buf: Buffer, i: number): number {
+export function escapeEnd(buf: Buffer, i: number): number {
   const kind = buf[i + 1];
   if (kind === undefined) return -1;
   if (kind === 0x5b) {
@@ -45,4 +45,15 @@ export function stripEscapes(buf: Buffer, complete: boolean): { out: Buffer; use
   }
   if (from < buf.length) parts.push(buf.subarray(from));
   return { out: Buffer.concat(parts), used: buf.length };
+}
+
+/**
+ * Where a text read starting at `at` of `buf` may begin: past the end of an escape sequence that
+ * started before `at` and is not over yet (a `from` or a tail inside one), else `at` itself.
+ */
+export function pastEscapeAt(buf: Buffer, at: number): number {
+  const i = buf.lastIndexOf(ESC, at - 1);
+  if (i < 0) return at;
+  const end = escapeEnd(buf, i);
+  return end > at ? end : at;
 }

@@ -56,4 +56,33 @@ describe('readTranscript', () => {
       Buffer.from('hello world').toString('base64'),
     );
   });
+
+  it('A14-3: text at an escape longer than the limit takes the sequence and one character, not the file', () => {
+    const d = dirWith(Buffer.from('a\x1b[1mbold\x1b[0m and a long rest of the line'));
+    const r = readTranscript(d, '10', { from: 1, limit: 1, format: 'text' });
+    expect(r).toMatchObject({ from: 1, next: 6, data: 'b' });
+    const two = readTranscript(d, '10', { from: 9, limit: 1, format: 'text' });
+    expect(two).toMatchObject({ from: 9, next: 14, data: ' ' });
+  });
+
+  it('A14-4: text never starts inside an escape sequence (a from or a tail inside one moves past it)', () => {
+    const d = dirWith(Buffer.from('hi \x1b]0;title\x07 osc\r\n'));
+    const mid = readTranscript(d, '10', { from: 6, limit: 64, format: 'text' });
+    expect(mid).toMatchObject({ from: 13, data: ' osc\n' });
+    const tail = readTranscript(d, '10', { limit: 12, format: 'text' });
+    expect(tail).toMatchObject({ from: 13, data: ' osc\n' });
+    expect(readTranscript(d, '10', { from: 6, limit: 64, format: 'raw' }).from).toBe(6);
+  });
+
+  it('text leaves an escape sequence incomplete at the end of the file for the next read', () => {
+    const d = dirWith(Buffer.from('ok\x1b[3'));
+    expect(readTranscript(d, '10', { from: 0, limit: 64, format: 'text' })).toMatchObject({
+      data: 'ok',
+      next: 2,
+    });
+    expect(readTranscript(d, '10', { from: 2, limit: 64, format: 'text' })).toMatchObject({
+      data: '',
+      next: 2,
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { closeSync, constants as C, fstatSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
-import { stripEscapes } from './escapes';
+import { escapeEnd, pastEscapeAt, stripEscapes } from './escapes';
 import { logName, oldLogName, stateName, type TranscriptGap } from './transcript-file';
 import { readState } from './transcript-state';
 import { isContinuation, seqLength, wholeCharsLength } from './utf8-bounds';
@@ -95,6 +95,7 @@ export function readTranscript(dir: string, agentId: string, q: TranscriptQuery)
     if (chars)
       for (let k = 0; k < 3 && from < end && isContinuation(g.bytes(from, from + 1)[0]); k++)
         from++;
+    if (q.format === 'text') from = pastEscape(g, from, end);
     const body = readBody(g, from, end, q);
     const next = from + body.used;
     return {
@@ -127,14 +128,27 @@ function readBody(
   }
   buf = buf.subarray(0, used);
   if (q.format === 'raw') return { data: decode(buf), used };
-  let s = stripEscapes(buf, from + used === end);
-  if (s.used === 0 && buf.length > 0 && from + used < end) {
-    // an escape sequence longer than the limit: read on until it ends, at most ESCAPE_SLACK more
-    const more = g.bytes(from, Math.min(end, from + used + ESCAPE_SLACK));
-    const whole = more.subarray(0, wholeCharsLength(more));
-    s = stripEscapes(whole, true);
+  // a sequence incomplete at the end of the file is left for the next read, like any other
+  let s = stripEscapes(buf, false);
+  if (s.used === 0 && buf.length > 0) {
+    // an escape sequence longer than the limit: read on to its end (at most ESCAPE_SLACK more) and
+    // one character after it, so the read advances without taking much more than the limit
+    const more = g.bytes(from, Math.min(end, from + ESCAPE_SLACK));
+    const e = escapeEnd(more, 0);
+    if (e < 0 && from + more.length === end) return { data: '', used: 0 };
+    const after = e >= 0 && more[e] !== undefined && more[e] !== 0x1b ? seqLength(more[e]) : 0;
+    const upto = e < 0 ? more.length : Math.min(more.length, e + after);
+    s = stripEscapes(more.subarray(0, wholeCharsLength(more.subarray(0, upto))), true);
   }
   return { data: decode(s.out).replace(/\r\n/g, '\n'), used: s.used };
+}
+
+/** A text read never starts inside an escape sequence: `from` moves past one that spans it. */
+function pastEscape(g: Generations, from: number, end: number): number {
+  const lo = Math.max(g.start, from - ESCAPE_SLACK);
+  const hi = Math.min(end, from + ESCAPE_SLACK);
+  if (from <= lo || from >= hi) return from;
+  return lo + pastEscapeAt(g.bytes(lo, hi), from - lo);
 }
 
 const decoder = new TextDecoder('utf-8');

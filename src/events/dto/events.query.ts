@@ -25,8 +25,8 @@ export class EventsQuery {
   @ApiPropertyOptional({
     description:
       `Comma list of ${EVENT_TYPES.join(', ')}; default ${DEFAULT_EVENT_TYPES.join(',')}. ` +
-      '`output` is accepted but produces no events in this version (transcript capture is not ' +
-      'built yet); `gap` events are always sent whatever this says',
+      '`output` is opt-in (live transcript bytes of every agent); `gap` events are always sent ' +
+      'whatever this says (those about output only with `output`)',
     example: 'session,agent',
     maxLength: 256,
   })

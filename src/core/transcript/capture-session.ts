@@ -1,0 +1,137 @@
+import type { Logger } from '@nestjs/common';
+import type { TmuxTree } from '../../tmux/tmux.types';
+import type { CheckedDir } from '../../workspace/checked-dir';
+import type { CaptureClient } from './capture-client';
+import { AgentFiles } from './capture-files';
+import { PaneAgents } from './capture-panes';
+
+/** What a session's capture needs from the service around it. */
+export interface CaptureDeps {
+  maxBytes: number;
+  logger: Logger;
+  /** Told about bytes after they are appended at `from` (activity, metrics, `output` events). */
+  sink: (agentId: string, from: number, bytes: Buffer) => void;
+  /** One whole listing of a session by name. */
+  list: (name: string) => Promise<TmuxTree>;
+}
+
+/** The session a capture is for: its id, `$N` and name, as the create, restore or start-up knew them. */
+export interface CaptureTarget {
+  sessionId: string;
+  target: string;
+  tmuxName: string;
+  /** Service restart: bytes may have been printed unseen since then, a gap before every agent's first byte. */
+  gapSince?: Date;
+}
+
+/**
+ * One live workspace session's transcripts (§10.2): the open `output/<agentId>.log` files, which pane
+ * is which agent, and the capture client now attached, if any. It outlives its clients: when one
+ * ends unasked, the next one (capture-attacher.ts) writes on at the same offsets after a gap.
+ */
+export class SessionCapture {
+  client?: CaptureClient;
+  /** When the current client started: activity stays `unknown` until it has watched long enough. */
+  startedAt = 0;
+  /** Since when nothing was captured; every agent's transcript gets the gap once a client is on again. */
+  lostAt?: Date;
+  /** No client is to be attached any more (detach, shutdown, the session gone). */
+  stopped = false;
+  timer?: NodeJS.Timeout;
+  /** Re-attach attempts since a client last stayed attached (the backoff's exponent). */
+  retries = 0;
+  /** The tmux server and creation time of the `$N` first learnt: a new server may reuse the `$N`. */
+  identity?: { serverPid: number; created: number };
+  private resolving?: Promise<void>;
+  private readonly files: AgentFiles;
+  private readonly panes = new PaneAgents();
+
+  constructor(
+    readonly to: CaptureTarget,
+    dir: CheckedDir,
+    private readonly deps: CaptureDeps,
+  ) {
+    this.files = new AgentFiles(dir, deps.maxBytes, deps.logger, to.sessionId, to.gapSince);
+  }
+
+  /** Bytes a pane printed, from the client. */
+  output(pane: string, bytes: Buffer): void {
+    this.closeGap();
+    const agentId = this.panes.agentOf(pane);
+    if (agentId === '') return;
+    if (agentId === undefined) {
+      this.panes.hold(pane, bytes);
+      void this.resolvePanes();
+    } else this.write(agentId, bytes);
+  }
+
+  /** Which pane is which agent, from a listing; `askedAt` when it is a whole listing asked for then. */
+  learn(tree: TmuxTree, askedAt?: number): void {
+    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
+    if (s) this.identity ??= { serverPid: s.serverPid, created: s.created };
+    const released = this.panes.learn(tree, this.to.tmuxName, askedAt);
+    // after a restart the gap is recorded at once, not only when the agent next prints
+    if (this.to.gapSince) for (const agentId of this.panes.agentIds()) this.files.open(agentId);
+    for (const [agentId, chunks] of released) for (const b of chunks) this.write(agentId, b);
+  }
+
+  /**
+   * Whether `tree` still shows this very session (A1, A15): the same `$N` and name on the same server
+   * (a new server reuses `$N`s), and no tag naming another session or workspace.
+   */
+  stillHere(tree: TmuxTree, workspace: string): boolean {
+    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
+    const id = this.identity;
+    if (!s || (id && (s.serverPid !== id.serverPid || s.created !== id.created))) return false;
+    if (s.tagSessionId && s.tagSessionId !== this.to.sessionId) return false;
+    return !s.tagWorkspace || s.tagWorkspace === workspace;
+  }
+
+  /** Capture is on again after a loss: each agent's transcript records the gap at its current end. */
+  closeGap(): void {
+    const since = this.lostAt;
+    if (!since) return;
+    this.lostAt = undefined;
+    const agents = new Set([...this.files.agentIds(), ...this.panes.agentIds()]);
+    this.files.gap(agents, since, new Date());
+  }
+
+  /** No more clients; the files close once the current one (if any) has gone. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.client) this.client.close();
+    else this.finish();
+  }
+
+  /** Closes the files and the directory: nothing more is written for this capture. */
+  finish(): void {
+    this.files.close();
+  }
+
+  private write(agentId: string, bytes: Buffer): void {
+    const from = this.files.append(agentId, bytes);
+    if (from === undefined) return;
+    try {
+      this.deps.sink(agentId, from, bytes);
+    } catch (e) {
+      // a listener's failure must not reach the client's stream handler (it would end the process)
+      this.deps.logger.warn(`transcript ${this.to.sessionId}/${agentId}: ${String(e)}`);
+    }
+  }
+
+  /** One listing at a time learns new panes; output of panes it did not name waits for the next. */
+  private resolvePanes(): Promise<void> {
+    return (this.resolving ??= (async () => {
+      const askedAt = Date.now();
+      try {
+        this.learn(await this.deps.list(this.to.tmuxName), askedAt);
+      } catch (e) {
+        this.deps.logger.warn(`capture could not list ${this.to.tmuxName}: ${String(e)}`);
+      } finally {
+        this.resolving = undefined;
+      }
+    })());
+  }
+}
