@@ -23,9 +23,12 @@ export interface Phase {
   client: number;
   machine: number;
   load: string;
+  /** The service's event-loop delay over the window, p99 / max. */
+  lag: string;
   ticks: Tick[];
   list: LoadResult;
   detail: LoadResult;
+  floor: LoadResult;
   /** At the window's start, and the most seen until the loads ended. */
   rss0: number;
   rss: number;
@@ -92,6 +95,10 @@ ${[
   ),
   row('service CPU (Node process alone)', (p) => `${f(p.service.self)} %`),
   row('service CPU with its children', (p) => `${f(p.service.withChildren)} %`),
+  row(
+    "service's event-loop delay (prom-client `nodejs_eventloop_lag`, ~10 ms when idle), p99 / max",
+    (p) => p.lag,
+  ),
   row('tmux server CPU (information)', (p) => `${f(p.tmux)} %`),
   row('agent processes CPU (information)', (p) => `${f(p.agents)} %`),
   row('SSE client CPU (information)', (p) => `${f(p.client)} %`),
@@ -99,6 +106,7 @@ ${[
   row('load average', (p) => p.load),
   row('`GET /sessions?limit=100`', (p) => cell(p.list)),
   row('`GET /sessions/:id`', (p) => cell(p.detail)),
+  row('bare Node server, same machine (floor)', (p) => cell(p.floor)),
   row('service RSS MB, at the start → max', (p) => `${f(p.rss0)} → ${f(p.rss)}`),
 ].join('\n')}
 

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as http from 'node:http';
 import { createInterface } from 'node:readline';
 import { hit, load, resetConnections } from './load';
 import { loadAvg, machine, rssMb, sample, share } from './r15-proc';
@@ -17,6 +18,8 @@ const SESSIONS = Number(process.env.BENCH_R15_SESSIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_R15_SECONDS ?? 20);
 const PHASE_MS = Number(process.env.BENCH_R15_PHASE_MS ?? 4000);
 const PORT = 8795;
+/** A bare Node server: how much of a slowdown is the machine's, not the service's. */
+const FLOOR_PORT = 8797;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The SSE watcher (r15-client.ts) as a child process; its once-a-second reports go to `sink`. */
@@ -49,6 +52,14 @@ function watch(): {
   return w;
 }
 
+/** The service's own event-loop delay (prom-client's, reset by each scrape): p99 and max, ms. */
+async function loopLag(): Promise<string> {
+  const text = (await hit(PORT, 'GET', '/metrics')).text;
+  const get = (k: string) =>
+    1000 * Number(new RegExp(`^nodejs_eventloop_lag_${k}_seconds (\\S+)`, 'm').exec(text)?.[1]);
+  return `${get('p99').toFixed(1)} / ${get('max').toFixed(1)} ms`;
+}
+
 async function measure(
   world: R15World,
   w: ReturnType<typeof watch>,
@@ -60,14 +71,17 @@ async function measure(
   let rss = rss0;
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(svc))), 500);
   const ticks: Tick[] = (w.sink = []);
+  await loopLag(); // resets the service's histogram: the next reading covers the window
   const [a, ta, ca, ma] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
   await sleep(SECONDS * 1000);
   const [b, tb, cb, mb] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
+  const lag = await loopLag();
   w.sink = undefined;
   const load1 = loadAvg();
   resetConnections();
   const list = await load(PORT, 'GET', '/sessions?limit=100', 1, PHASE_MS);
   const detail = await load(PORT, 'GET', detailPath, 1, PHASE_MS);
+  const floor = await load(FLOOR_PORT, 'GET', '/', 1, PHASE_MS);
   clearInterval(rssTimer);
   const tmux = share(ta, tb);
   return {
@@ -78,9 +92,11 @@ async function measure(
     client: share(ca, cb).self,
     machine: (100 * (mb.busy - ma.busy)) / (mb.total - ma.total),
     load: load1,
+    lag,
     ticks,
     list,
     detail,
+    floor,
     rss0,
     rss: Math.max(rss, rssMb(svc)),
   };
@@ -102,6 +118,8 @@ async function create(): Promise<string | undefined> {
 export async function runR15(): Promise<void> {
   const world = new R15World(PORT);
   let w: ReturnType<typeof watch> | undefined;
+  const bare = http.createServer((_q, s) => s.end('{}'));
+  await new Promise<void>((r) => bare.listen(FLOOR_PORT, '127.0.0.1', r));
   try {
     await world.start();
     const ids: string[] = [];
@@ -132,6 +150,7 @@ export async function runR15(): Promise<void> {
     writeSection({ sessions, quiet, live, transcriptRate });
   } finally {
     w?.close();
+    bare.close();
     world.stop();
   }
 }
