@@ -3,6 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { hit } from './load';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * The R15 world: a private tmux server, a workspace, the agent script, one service. The agent is
  * a fixed bash script written here (no input in it): while the flag file exists it prints ~10 lines
@@ -96,7 +98,7 @@ export class R15World {
 }
 
 /** A 13-agent team, as bench.ts creates. */
-export const TEAM = JSON.stringify({
+const TEAM = JSON.stringify({
   agents: {
     metaManager: { id: '00', prompt: 'p' },
     units: [1, 2, 3].map((u) => ({
@@ -106,3 +108,23 @@ export const TEAM = JSON.stringify({
     })),
   },
 });
+
+/** One POST /runs; a loaded machine can make tmux miss its deadline (503/504): two more tries, then none. */
+export async function createTeam(port: number): Promise<string | undefined> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const r = await hit(port, 'POST', '/runs', TEAM);
+    if (r.status === 201) return (JSON.parse(r.text) as { sessionId: string }).sessionId;
+    console.warn(`R15: /runs answered ${r.status}: ${r.text.slice(0, 200)}`);
+    if (r.status < 500) break;
+    await sleep(2000);
+  }
+  return undefined;
+}
+
+/** The service's own event-loop delay (prom-client's, reset by each scrape): p99 and max, ms. */
+export async function loopLag(port: number): Promise<string> {
+  const text = (await hit(port, 'GET', '/metrics')).text;
+  const get = (k: string) =>
+    1000 * Number(new RegExp(`^nodejs_eventloop_lag_${k}_seconds (\\S+)`, 'm').exec(text)?.[1]);
+  return `${get('p99').toFixed(1)} / ${get('max').toFixed(1)} ms`;
+}

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { hit, load, resetConnections } from './load';
 import { loadAvg, machine, rssMb, sample, share } from './r15-proc';
 import { type Phase, type Tick, writeSection } from './r15-report';
-import { R15World, TEAM } from './r15-setup';
+import { createTeam, loopLag, R15World } from './r15-setup';
 
 /**
  * R15 of contract §10.6 (`npm run bench:r15`, and the last part of `npm run bench`): N live
@@ -52,14 +52,6 @@ function watch(): {
   return w;
 }
 
-/** The service's own event-loop delay (prom-client's, reset by each scrape): p99 and max, ms. */
-async function loopLag(): Promise<string> {
-  const text = (await hit(PORT, 'GET', '/metrics')).text;
-  const get = (k: string) =>
-    1000 * Number(new RegExp(`^nodejs_eventloop_lag_${k}_seconds (\\S+)`, 'm').exec(text)?.[1]);
-  return `${get('p99').toFixed(1)} / ${get('max').toFixed(1)} ms`;
-}
-
 async function measure(
   world: R15World,
   w: ReturnType<typeof watch>,
@@ -71,11 +63,11 @@ async function measure(
   let rss = rss0;
   const rssTimer = setInterval(() => (rss = Math.max(rss, rssMb(svc))), 500);
   const ticks: Tick[] = (w.sink = []);
-  await loopLag(); // resets the service's histogram: the next reading covers the window
+  await loopLag(PORT); // resets the service's histogram: the next reading covers the window
   const [a, ta, ca, ma] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
   await sleep(SECONDS * 1000);
   const [b, tb, cb, mb] = [sample(svc), sample(tmuxPid), sample(w.pid), machine()];
-  const lag = await loopLag();
+  const lag = await loopLag(PORT);
   w.sink = undefined;
   const load1 = loadAvg();
   resetConnections();
@@ -102,18 +94,6 @@ async function measure(
   };
 }
 
-/** One POST /runs; a loaded machine can make tmux miss its deadline (503/504): two more tries, then none. */
-async function create(): Promise<string | undefined> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const r = await hit(PORT, 'POST', '/runs', TEAM);
-    if (r.status === 201) return (JSON.parse(r.text) as { sessionId: string }).sessionId;
-    console.warn(`R15: /runs answered ${r.status}: ${r.text.slice(0, 200)}`);
-    if (r.status < 500) break;
-    await sleep(2000);
-  }
-  return undefined;
-}
-
 /** Runs R15 against `dist/` (already built) and writes its section of docs/PERFORMANCE.md. */
 export async function runR15(): Promise<void> {
   const world = new R15World(PORT);
@@ -125,7 +105,7 @@ export async function runR15(): Promise<void> {
     const ids: string[] = [];
     const t0 = Date.now();
     for (let i = 0; i < SESSIONS; i++) {
-      const id = await create();
+      const id = await createTeam(PORT);
       if (id) ids.push(id);
     }
     // what is live, not what was asked: a create that timed out may have made its session or not
