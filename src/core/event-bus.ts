@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { EventRing, mergeBySeq, sseFrame } from './event-ring';
 import { type MissedRange, type OutputRange, OutputRing } from './output-ring';
 
 /** §10.3's event names; `output` is opt-in (published by the output feed while a stream wants it). */
@@ -23,10 +24,6 @@ export interface BusEvent {
 
 export type BusListener = (e: BusEvent) => void;
 
-/** The ring of §10.3: the last 10,000 non-output events or 60 s, whichever is less. */
-const RING_MAX = 10_000;
-const RING_MS = 60_000;
-
 /**
  * What a `Last-Event-ID` resumes to: the events after it in seq order, output no longer held as
  * `gap` `expired` events with the agent's byte range; or a gap when even non-output is not all held.
@@ -43,10 +40,7 @@ export type Resume = { events: BusEvent[] } | { gap: 'expired' | 'restarted' };
 export class EventBus {
   readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
-  private readonly ring: BusEvent[] = [];
-  private ringStart = 0;
-  /** Seq of the newest event evicted from the ring; resuming from before it is `expired`. */
-  private evictedUpTo = 0;
+  private readonly ring = new EventRing<BusEvent>();
   private readonly listeners = new Set<BusListener>();
   /** Output events held for resume; `maxBytes` may be lowered (tests). */
   readonly outputRing = new OutputRing<BusEvent>();
@@ -63,18 +57,9 @@ export class EventBus {
     sessionId?: string,
   ): BusEvent {
     const seq = ++this.seq;
-    const id = `${this.epoch}-${seq}`;
-    const e: BusEvent = {
-      seq,
-      type,
-      sessionId,
-      at: Date.now(),
-      frame: `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
-    };
-    if (type !== 'gap') {
-      this.ring.push(e);
-      this.prune(e.at);
-    }
+    const frame = sseFrame(this.id(seq), type, data);
+    const e: BusEvent = { seq, type, sessionId, at: Date.now(), frame };
+    if (type !== 'gap') this.ring.add(e);
     for (const fn of this.listeners) fn(e);
     return e;
   }
@@ -89,7 +74,7 @@ export class EventBus {
       next: r.next,
       data,
     };
-    const frame = `id: ${this.epoch}-${seq}\nevent: output\ndata: ${JSON.stringify(payload)}\n\n`;
+    const frame = sseFrame(this.id(seq), 'output', payload);
     const e: BusEvent = {
       seq,
       type: 'output',
@@ -112,7 +97,7 @@ export class EventBus {
     const m = this.outputRing.miss(seq, r);
     if (!live) return m;
     const data = { reason, at: new Date().toISOString(), ...r };
-    const frame = `id: ${this.epoch}-${seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+    const frame = sseFrame(this.id(seq), 'gap', data);
     const e: BusEvent = {
       seq,
       type: 'gap',
@@ -141,9 +126,11 @@ export class EventBus {
 
   /** A gap for one client only: it takes a seq (ids stay monotonic) but is neither kept nor broadcast. */
   gapFrame(reason: GapReason, extra: Record<string, unknown> = {}): string {
-    const id = `${this.epoch}-${++this.seq}`;
-    const data = { reason, at: new Date().toISOString(), ...extra };
-    return `id: ${id}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+    return sseFrame(this.id(++this.seq), 'gap', {
+      reason,
+      at: new Date().toISOString(),
+      ...extra,
+    });
   }
 
   subscribe(fn: BusListener): () => void {
@@ -162,14 +149,13 @@ export class EventBus {
     const after = Number(m[2]);
     // `restarted` is for another process's epoch (§10.3); an unknown point of ours is `expired`
     if (after > this.seq) return { gap: 'expired' };
-    this.prune(Date.now());
+    const held = this.ring.after(after);
     const out = this.outputRing.since(after);
-    if (after < this.evictedUpTo || after < this.outputRing.horizon) return { gap: 'expired' };
-    const held = this.ring.slice(this.ringStart).filter((e) => e.seq > after);
+    if (after < this.ring.evictedUpTo || after < this.outputRing.horizon) return { gap: 'expired' };
     const at = new Date().toISOString();
     const gaps = out.gaps.map((g): BusEvent => {
       const data = { reason: 'expired', at, ...g.range };
-      const frame = `id: ${this.epoch}-${g.seq}\nevent: gap\ndata: ${JSON.stringify(data)}\n\n`;
+      const frame = sseFrame(this.id(g.seq), 'gap', data);
       return {
         seq: g.seq,
         type: 'gap',
@@ -207,29 +193,7 @@ export class EventBus {
     this.shutdownHooks.clear();
   }
 
-  private prune(now: number): void {
-    while (
-      this.ring.length - this.ringStart > RING_MAX ||
-      (this.ring.length > this.ringStart && now - this.ring[this.ringStart].at > RING_MS)
-    ) {
-      this.evictedUpTo = this.ring[this.ringStart].seq;
-      this.ringStart++;
-    }
-    // compact now and then rather than shift() per event
-    if (this.ringStart > 1024 && this.ringStart * 2 > this.ring.length) {
-      this.ring.splice(0, this.ringStart);
-      this.ringStart = 0;
-    }
+  private id(seq: number): string {
+    return `${this.epoch}-${seq}`;
   }
-}
-
-/** Two seq-ordered lists as one. */
-function mergeBySeq(a: BusEvent[], b: BusEvent[]): BusEvent[] {
-  if (b.length === 0) return a;
-  const out: BusEvent[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length)
-    out.push(j >= b.length || (i < a.length && a[i].seq < b[j].seq) ? a[i++] : b[j++]);
-  return out;
 }

@@ -8,6 +8,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { CheckedDir } from '../../workspace/checked-dir';
 
 /** A range of the transcript the service did not see (service down, capture lost), §10.2. */
@@ -39,6 +40,9 @@ export const stateName = (agentId: string): string => `${agentId}.json`;
 export class TranscriptFile {
   private fd: number;
   private size: number;
+  private rollAt: number;
+  private lostSince?: Date;
+  private readonly logger = new Logger('Capture');
 
   private constructor(
     private readonly dir: CheckedDir,
@@ -48,6 +52,7 @@ export class TranscriptFile {
   ) {
     this.fd = this.openLog();
     this.size = fstatSync(this.fd).size;
+    this.rollAt = maxBytes;
   }
 
   static open(
@@ -65,12 +70,13 @@ export class TranscriptFile {
   }
 
   append(bytes: Buffer): void {
+    if (this.fd < 0) this.reopen();
     for (let at = 0; at < bytes.length; ) {
       const n = writeSync(this.fd, bytes, at, bytes.length - at);
       at += n;
       this.size += n;
     }
-    if (this.size >= this.maxBytes) this.rollover();
+    if (this.size >= this.rollAt) this.rollover();
   }
 
   /** Records that bytes may be missing at the current end between `since` and now. */
@@ -84,17 +90,53 @@ export class TranscriptFile {
     this.saveState();
   }
 
+  /** Idempotent and never throws: it runs from exit handlers, where a throw would end the process. */
   close(): void {
-    closeSync(this.fd);
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone: nothing left to release
+    }
   }
 
+  /**
+   * A14-8: the descriptor is closed only once the rename has happened, so a rename that fails
+   * (something left at `.log.1`) keeps appending to the same file, trying again one `maxBytes` later.
+   */
   private rollover(): void {
-    closeSync(this.fd);
-    renameSync(this.dir.at(logName(this.agentId)), this.dir.at(oldLogName(this.agentId)));
+    try {
+      renameSync(this.dir.at(logName(this.agentId)), this.dir.at(oldLogName(this.agentId)));
+    } catch (e) {
+      this.rollAt = this.size + this.maxBytes;
+      this.logger.warn(`transcript ${logName(this.agentId)} not rolled over: ${String(e)}`);
+      return;
+    }
+    this.close();
     this.state.base += this.size;
     this.size = 0;
-    this.saveState();
-    this.fd = this.openLog();
+    this.rollAt = this.maxBytes;
+    try {
+      this.saveState();
+    } catch (e) {
+      this.logger.warn(`transcript ${stateName(this.agentId)} not saved: ${String(e)}`);
+    }
+    this.reopen();
+  }
+
+  /** A log that cannot be opened again loses bytes: the next successful open records them as a gap. */
+  private reopen(): void {
+    try {
+      this.fd = this.openLog();
+    } catch (e) {
+      this.lostSince ??= new Date();
+      throw e;
+    }
+    this.size = fstatSync(this.fd).size;
+    if (this.lostSince) this.gap(this.lostSince);
+    this.lostSince = undefined;
   }
 
   private openLog(): number {
