@@ -42,7 +42,12 @@ function watch(): {
   };
   w.ready = new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = JSON.parse(line) as Tick & { connected?: true; error?: string };
+      let m: Tick & { connected?: true; error?: string };
+      try {
+        m = JSON.parse(line) as typeof m;
+      } catch {
+        return; // a report cut short when the client was told to go
+      }
       if (m.connected) resolve();
       else if (m.error) reject(new Error(`SSE client: ${m.error}`));
       else w.sink?.push(m);
@@ -125,6 +130,8 @@ export async function runR15(): Promise<void> {
     const live = await measure(world, w, detailPath);
     const tail = await hit(PORT, 'GET', `/sessions/${ids[0]}/agents/00/output?limit=1`);
     rmSync(world.flag);
+    if (tail.status !== 200)
+      console.warn(`R15: transcript read answered ${tail.status}: ${tail.text}`);
     const end = tail.status === 200 ? (JSON.parse(tail.text) as { end: number }).end : NaN;
     const transcriptRate = end / ((Date.now() - liveFrom) / 1000);
     writeSection({ sessions, quiet, live, transcriptRate });
