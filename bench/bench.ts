@@ -18,6 +18,7 @@ import { resolveAgentCommand } from '../src/domain/session-layout';
 import { hit, load, resetConnections, type LoadResult } from './load';
 import { measureMessage, measureRead, type Row, tables } from './matrix';
 import { populate } from './populate';
+import { runR15 } from './r15';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,50,200').split(',').map(Number);
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 2000);
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
       const f = (x: number) => x.toFixed(1);
       rows.push({ n, fork, bare, list, detail, message, rss, pauseMs: pause.max / 1e6 });
       console.log(
-        `N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms, message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`,
+        `N=${n}: list warm c=10 ${f(list.warm10.p50)}/${f(list.warm10.p99)} ms, cold c=1 ${f(list.cold1.p50)} ms (one fork ${f(fork)} ms), message ${f(message.warm1.p50)} ms, RSS ${rss.toFixed(0)} MB`,
       );
       const w10 = list.warm10;
       const perReq = list.spawns;
@@ -243,6 +244,8 @@ time, its own GC) was not the service's.
     : '\n';
   writeFileSync(file, `${doc}\n${marker}${kept}`);
   console.log(doc);
+  // R15 (§10.6) on a server of its own, after the matrix's are gone; BENCH_R15=0 skips it
+  if (process.env.BENCH_R15 !== '0') await runR15();
 }
 
 void main().catch((e) => {

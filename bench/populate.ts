@@ -38,8 +38,15 @@ export async function populate(
       );
       ids.push(id);
     };
+    // a loaded machine can make tmux miss its 5 s deadline: one more try, said aloud (the session the
+    // timed-out call may still have made is one more than asked for)
+    const once = () =>
+      one().catch((e: unknown) => {
+        console.warn(`populate: ${String(e)}; trying again`);
+        return one();
+      });
     for (let i = 0; i < count; i += 4)
-      await Promise.all(Array.from({ length: Math.min(4, count - i) }, one));
+      await Promise.all(Array.from({ length: Math.min(4, count - i) }, once));
   } finally {
     gateway.onModuleDestroy();
   }
