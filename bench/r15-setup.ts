@@ -52,7 +52,10 @@ export class R15World {
 
   async start(): Promise<number> {
     this.tmux('new-session', '-d', '-s', 'bench-keepalive', 'sleep 100000');
-    this.service = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'main.js')], {
+    // BENCH_R15_NODE_FLAGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`: where the service's time goes
+    const flags = (process.env.BENCH_R15_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const main = path.join(__dirname, '..', 'dist', 'main.js');
+    this.service = spawn(process.execPath, [...flags, main], {
       env: {
         PATH: process.env.PATH!,
         HOME: this.tmp,
