@@ -104,12 +104,13 @@ describe('control-mode client for writes (e2e, real tmux)', () => {
       .post('/message')
       .send({ session: name, target: '10', message: 'hi' });
     expect(born.body.code).not.toBe('SESSION_NOT_FOUND');
-    // nothing was typed, so no client attached: an attach would count as activity (§5.6)
-    expect(
-      (
-        await server.ok('display-message', '-p', '-t', `=${name}:`, '#{session_attached_list}')
-      ).trim(),
-    ).toBe('');
+    // nothing was typed, so no write client attached: an attach would count as activity (§5.6).
+    // The transcript capture client does attach (§10.2: a session made live outside the service is
+    // captured, decision 0008); it is not the write client.
+    const attached = (
+      await server.ok('display-message', '-p', '-t', `=${name}:`, '#{session_attached_list}')
+    ).trim();
+    expect(attached.split(',').filter((c) => c && !t.gateway.captureNames.has(c))).toEqual([]);
     await request(t.http).get('/sessions').expect(200);
     await server.ok('kill-session', '-t', `=${name}`);
     // killed after this one: the snapshot still says live, the re-read under the lock does not

@@ -38,6 +38,11 @@ export class SessionState {
     }
   }
 
+  /** A write (stop, restore, message, startup prompt) holds or awaits the session's lock. */
+  isLocked(id: string): boolean {
+    return this.locks.has(id);
+  }
+
   isStarting(id: string): boolean {
     return this.startups.get(id)?.state === 'starting';
   }

@@ -56,6 +56,7 @@ export class SessionStore {
         hidden: this.state.hidden,
       });
       const t2 = performance.now();
+      this.offerCapture(snap);
       await setImmediate();
       this.infos(snap); // derived in its own turn, so the first list after a refresh does not pay for it
       this.logger.debug(
@@ -100,6 +101,30 @@ export class SessionStore {
     if (!now)
       throw new NotFoundError('SESSION_NOT_FOUND', 'Session not found', { sessionId: k.id });
     return now;
+  }
+
+  /**
+   * §10.2: a live workspace session without a capture gets one (made live outside the service, or
+   * captured by another process until now), unless it is being restored or written right now (a
+   * create is hidden from the snapshot). The snapshot's §5.1 attribution is the ownership check.
+   */
+  private offerCapture(snap: Snapshot): void {
+    const live = snap.sessions.filter(
+      (k) =>
+        k.source === 'workspace' &&
+        k.tmux &&
+        !this.state.restoring.has(k.id) &&
+        !this.state.isLocked(k.id),
+    );
+    this.capture.reconcile(
+      live.map((k) => ({
+        id: k.id,
+        tmuxName: k.tmuxName,
+        sessionDir: k.workingDir,
+        startedAt: new Date(k.startedAt),
+        tmux: k.tmux!,
+      })),
+    );
   }
 
   /** §10.4 for the agents of `k`: a dead or missing pane is not observed. */

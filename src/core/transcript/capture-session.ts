@@ -3,6 +3,7 @@ import type { TmuxTree } from '../../tmux/tmux.types';
 import type { CheckedDir } from '../../workspace/checked-dir';
 import type { CaptureClient } from './capture-client';
 import { AgentFiles } from './capture-files';
+import type { CaptureLock } from './capture-lock';
 import { PaneAgents } from './capture-panes';
 
 /** What a session's capture needs from the service around it. */
@@ -49,6 +50,8 @@ export class SessionCapture {
   constructor(
     readonly to: CaptureTarget,
     dir: CheckedDir,
+    /** This process's claim on the session's capture (A14-5), released once the files close. */
+    private readonly lock: CaptureLock,
     private readonly deps: CaptureDeps,
   ) {
     this.files = new AgentFiles(dir, deps.maxBytes, deps.logger, to.sessionId, to.gapSince);
@@ -60,16 +63,18 @@ export class SessionCapture {
     const agentId = this.panes.agentOf(pane);
     if (agentId === '') return;
     if (agentId === undefined) {
-      this.panes.hold(pane, bytes);
-      void this.resolvePanes();
+      if (this.panes.hold(pane, bytes)) void this.resolvePanes();
     } else this.write(agentId, bytes);
   }
 
-  /** Which pane is which agent, from a listing; `askedAt` when it is a whole listing asked for then. */
-  learn(tree: TmuxTree, askedAt?: number): void {
+  /**
+   * Which pane is which agent, from a listing; `askedAt` when it is a whole listing asked for then;
+   * `settled` when its caller knows every agent pane was tagged (the create's, restore's, start-up's).
+   */
+  learn(tree: TmuxTree, askedAt?: number, settled = false): void {
     const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
     if (s) this.identity ??= { serverPid: s.serverPid, created: s.created };
-    const released = this.panes.learn(tree, this.to.tmuxName, askedAt);
+    const released = this.panes.learn(tree, this.to.tmuxName, askedAt, settled);
     // after a restart the gap is recorded at once, not only when the agent next prints
     if (this.to.gapSince) for (const agentId of this.panes.agentIds()) this.files.open(agentId);
     for (const [agentId, chunks] of released) for (const b of chunks) this.write(agentId, b);
@@ -107,6 +112,7 @@ export class SessionCapture {
 
   /** Closes the files and the directory: nothing more is written for this capture. */
   finish(): void {
+    this.lock.release();
     this.files.close();
   }
 
@@ -121,17 +127,26 @@ export class SessionCapture {
     }
   }
 
-  /** One listing at a time learns new panes; output of panes it did not name waits for the next. */
+  /**
+   * One listing at a time learns new panes. Output that arrived while it ran, of panes it did not
+   * show, is decided by one more listing (A14-2: an agent that prints once and exits would otherwise
+   * wait for output that never comes); a failed listing is not repeated until new output asks.
+   */
   private resolvePanes(): Promise<void> {
     return (this.resolving ??= (async () => {
-      const askedAt = Date.now();
-      try {
-        this.learn(await this.deps.list(this.to.tmuxName), askedAt);
-      } catch (e) {
-        this.deps.logger.warn(`capture could not list ${this.to.tmuxName}: ${String(e)}`);
-      } finally {
-        this.resolving = undefined;
+      let askedAt = 0;
+      let again = true;
+      while (again && !this.stopped) {
+        askedAt = Date.now();
+        try {
+          this.learn(await this.deps.list(this.to.tmuxName), askedAt);
+          again = this.panes.waitsSince(askedAt);
+        } catch (e) {
+          this.deps.logger.warn(`capture could not list ${this.to.tmuxName}: ${String(e)}`);
+          again = false;
+        }
       }
+      this.resolving = undefined;
     })());
   }
 }

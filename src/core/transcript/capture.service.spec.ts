@@ -42,7 +42,7 @@ const tree = (pid = 7): TmuxTree =>
         name: 'mas-aaaaaaaa',
         serverPid: pid,
         created: 1,
-        tagSessionId: '',
+        tagSessionId: 's1',
         tagWorkspace: '',
         windows: [{ panes: [{ id: '%1', agentId: '10' }] }],
       },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { MAS_CONFIG, type MasConfig } from '../../config/mas-config';
 import type { Activity } from '../../domain/vocabulary';
@@ -6,6 +7,8 @@ import type { TmuxTree } from '../../tmux/tmux.types';
 import type { CheckedDir } from '../../workspace/checked-dir';
 import { CaptureAttacher } from './capture-attacher';
 import { openOutputDir } from './capture-dir';
+import { CaptureLock } from './capture-lock';
+import { CaptureReconciler, type LiveSession } from './capture-reconcile';
 import { SessionCapture } from './capture-session';
 
 /** Bytes one agent printed, at their absolute transcript offset (§10.2), for `output` events. */
@@ -35,8 +38,14 @@ export class CaptureService implements OnModuleDestroy {
   private readonly captures = new Map<string, SessionCapture>();
   private readonly lastOutput = new Map<string, number>();
   private readonly attacher: CaptureAttacher;
+  private readonly reconciler = new CaptureReconciler(
+    (id) => this.captures.has(id),
+    (s) => this.adopt(s),
+  );
   /** Told about every captured byte count (metrics: mas_output_bytes_total). */
   observer?: (bytes: number) => void;
+  /** Names this instance in `capture.lock` files: another instance, even in this process, keeps off. */
+  private readonly owner = randomBytes(6).toString('hex');
   private readonly outputListeners = new Set<(o: CapturedOutput) => void>();
 
   constructor(
@@ -81,7 +90,8 @@ export class CaptureService implements OnModuleDestroy {
    * Attaches a capture client to the session `target` (`$N`), whose tmux name is `tmuxName`. With
    * `gapSince`, bytes may have been printed unseen since then (service down): each agent's
    * transcript records a gap before its first captured byte. False when capture could not start
-   * now (it is then retried while the session lives).
+   * now (it is then retried while the session lives), or when another process captures the session
+   * (its `output/capture.lock`, A14-5: then {@link reconcile} tries again later).
    */
   async attach(
     sessionId: string,
@@ -89,8 +99,9 @@ export class CaptureService implements OnModuleDestroy {
     tmuxName: string,
     sessionDir: string,
     gapSince?: Date,
+    unlessCaptured = false,
   ): Promise<boolean> {
-    this.detach(sessionId);
+    if (!unlessCaptured) this.detach(sessionId);
     let dir: CheckedDir;
     try {
       dir = await openOutputDir(sessionDir);
@@ -98,7 +109,15 @@ export class CaptureService implements OnModuleDestroy {
       this.logger.warn(`no transcript for ${sessionId}: ${String(e)}`);
       return false;
     }
-    const c = new SessionCapture({ sessionId, target, tmuxName, gapSince }, dir, {
+    // a reconciliation never replaces a capture a create or restore began meanwhile
+    if (unlessCaptured && this.captures.has(sessionId)) {
+      void dir.close();
+      return true;
+    }
+    const lock = this.lock(sessionId, dir);
+    if (!lock) return false;
+    this.detach(sessionId); // one begun meanwhile by another create or restore: the newest wins
+    const c = new SessionCapture({ sessionId, target, tmuxName, gapSince }, dir, lock, {
       maxBytes: this.cfg.outputMaxBytes,
       logger: this.logger,
       sink: (agentId, from, bytes) => this.emit(sessionId, agentId, from, bytes),
@@ -108,9 +127,31 @@ export class CaptureService implements OnModuleDestroy {
     return this.attacher.connect(c);
   }
 
-  /** Tells the capture which pane is which agent (from a listing the caller already has). */
+  /**
+   * Tells the capture which pane is which agent, from a listing the caller already has and in which
+   * every agent pane is tagged (its create, restore or snapshot): untagged panes are no agent's.
+   */
   learn(sessionId: string, tree: TmuxTree): void {
-    this.captures.get(sessionId)?.learn(tree);
+    this.captures.get(sessionId)?.learn(tree, undefined, true);
+  }
+
+  /**
+   * Every live workspace session of a snapshot (§5.1-attributed, none being created, restored or
+   * written now) without a capture gets one, with a gap since its last captured byte: sessions made
+   * live outside the service (A14-7) and those another process captured (A14-5). Bounded per session.
+   */
+  reconcile(live: LiveSession[]): void {
+    this.reconciler.offer(live);
+  }
+
+  /** Settles when every capture {@link reconcile} began so far has attached or given up. */
+  reconciled(): Promise<void> {
+    return this.reconciler.settled();
+  }
+
+  /** Sessions a reconciliation could not capture yet (their lock held elsewhere): worth another snapshot. */
+  get refused(): number {
+    return this.reconciler.refused;
   }
 
   /** Ends the session's capture, a client attached or one waiting to re-attach alike. */
@@ -119,6 +160,25 @@ export class CaptureService implements OnModuleDestroy {
     if (!c) return;
     this.captures.delete(sessionId);
     c.stop();
+  }
+
+  private async adopt(s: LiveSession): Promise<boolean> {
+    if (this.captures.has(s.id)) return true;
+    const ok = await this.attach(s.id, s.tmux.id, s.tmuxName, s.sessionDir, s.startedAt, true);
+    this.learn(s.id, { sessions: [s.tmux] });
+    return ok;
+  }
+
+  private lock(sessionId: string, dir: CheckedDir): CaptureLock | undefined {
+    try {
+      const lock = CaptureLock.take(dir, this.owner);
+      if (lock) return lock;
+      this.logger.log(`transcript of ${sessionId}: another process captures it`);
+    } catch (e) {
+      this.logger.warn(`no transcript for ${sessionId}: lock not taken (${String(e)})`);
+    }
+    void dir.close();
+    return undefined;
   }
 
   onModuleDestroy(): void {
