@@ -29,7 +29,6 @@ export class CaptureClient {
       this.acked?.(false);
       onEnd(this.closed ? 'closed' : 'exited');
     });
-    proc.stdin.write('refresh-client -f ignore-size\n');
     setTimeout(() => this.acked?.(false), startTimeoutMs).unref();
   }
 
@@ -53,20 +52,17 @@ export class CaptureClient {
   }
 
   /**
-   * The attach acknowledgement comes first (T-71), then our setup's reply: capture is on once the
-   * setup answered, since output is only sent after the attach.
+   * Capture is on once tmux says the client's session is set (`%session-changed`, after the
+   * attach's own reply, T-71): from then on every pane's `%output` comes. A command sent before that
+   * can reach tmux before the attach ("no current client"), so the setup waits for it, and only
+   * `%exit`, the process ending or the timeout mean the attach failed.
    */
   private onLine(line: string): void {
-    if (line.startsWith('%end ') || line.startsWith('%error ')) {
-      if (line.startsWith('%error ')) this.logger.warn(`capture client: ${line}`);
-      this.setupReplies++;
-      if (this.setupReplies === 2 || line.startsWith('%error ')) {
-        this.acked?.(line.startsWith('%end '));
-        this.acked = undefined;
-      }
-    }
-    if (line.startsWith('%exit')) this.acked?.(false);
+    if (line.startsWith('%session-changed ') && this.acked) {
+      this.proc.stdin.write('refresh-client -f ignore-size\n');
+      this.acked(true);
+      this.acked = undefined;
+    } else if (line.startsWith('%error ')) this.logger.warn(`capture client: ${line}`);
+    else if (line.startsWith('%exit')) this.acked?.(false);
   }
-
-  private setupReplies = 0;
 }

@@ -23,9 +23,9 @@ class Proc implements ControlProcess<Buffer> {
   emit(s: string) {
     this.out!(Buffer.from(s));
   }
-  /** The attach and the setup (`refresh-client`) acknowledged (T-71). */
+  /** The attach acknowledged and the session set (T-71): the client is capturing. */
   ack() {
-    this.emit('%begin 1 1 0\n%end 1 1 0\n%begin 1 2 1\n%end 1 2 1\n');
+    this.emit('%begin 1 1 0\n%end 1 1 0\n%session-changed $1 mas-0000aaaa\n');
   }
   exit() {
     if (this.gone) return;
