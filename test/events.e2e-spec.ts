@@ -301,6 +301,16 @@ describe('GET /events (e2e, real tmux, §10.3, §10.6)', () => {
     });
   });
 
+  it('with the default MAS_EVENTS_MAX_CLIENTS, 64 streams open and the 65th gets 503 STREAM_LIMIT', async () => {
+    const bus = t.app.get(EventBus);
+    const opened = await Promise.all(Array.from({ length: 64 }, () => open()));
+    expect(opened.map((c) => c.status)).toEqual(Array(64).fill(200));
+    const r = await request(t.http).get('/events').expect(503);
+    expect(r.body.code).toBe('STREAM_LIMIT');
+    for (const c of opened) c.close();
+    await waitFor(() => bus.subscribers === 0);
+  });
+
   it('opening a stream spends one request of the other budget', async () => {
     const t4 = await createTestApp(server, { MAS_RATE_LIMIT_OTHER: '3' });
     try {
