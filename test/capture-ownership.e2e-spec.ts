@@ -156,11 +156,10 @@ describe('capture ownership: agents that print at once (e2e, real tmux, §10.2)'
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  // Skipped, not fixed: tmux 3.3a drops a pane's output queued for a control client once the pane's
-  // process has exited (control_write_pending discards blocks when wp->fd == -1), and these agents
-  // print and exit at once (decision 0008, "an agent prints at once"). The service-side holes are
-  // closed and unit-tested (capture-panes.spec.ts, capture-client.spec.ts); unskip to reproduce.
-  it.skip("A14-2: an agent's first output can be lost without a gap (pane listed before it is tagged)", async () => {
+  // tmux 3.3a drops a pane's output queued for a control client once the pane's process has exited
+  // (control.c, wp->fd == -1), and these agents print and exit at once: what cannot be captured must
+  // be a gap (decision 0008, "an agent prints at once").
+  it("A14-2: an agent's first output can be lost without a gap (pane listed before it is tagged)", async () => {
     // §10.2: capture is attached before the agent's first output (in the creating invocation);
     // bytes printed before capture started are recorded as gaps. Every agent here printed
     // "hello <id>" once, and its dead pane still shows it; a transcript with neither those bytes nor

@@ -116,6 +116,13 @@ export class SessionStore {
         !this.state.restoring.has(k.id) &&
         !this.state.isLocked(k.id),
     );
+    for (const k of live)
+      this.capture.panesDied(
+        k.id,
+        k.agents.flatMap((a) =>
+          a.paneId && DEAD.has(a.reason) ? [{ agentId: a.agentId, paneId: a.paneId }] : [],
+        ),
+      );
     this.capture.reconcile(
       live.map((k) => ({
         id: k.id,

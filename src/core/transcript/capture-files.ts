@@ -51,6 +51,12 @@ export class AgentFiles {
       this.guard(agentId, 'gap not recorded', (f) => f.gap(since, until));
   }
 
+  /** A gap from the agent's last written byte (the log's mtime, else `fallback`) to now. */
+  gapSinceLastByte(agentId: string, fallback: Date): void {
+    const since = sinceOf(this.dir.at(logName(agentId)), fallback);
+    this.guard(agentId, 'gap not recorded', (f) => f.gap(since, new Date()));
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -44,6 +44,8 @@ export class SessionCapture {
   /** The tmux server and creation time of the `$N` first learnt: a new server may reuse the `$N`. */
   identity?: { serverPid: number; created: number };
   private resolving?: Promise<void>;
+  /** Dead agent panes already given their gap. */
+  private readonly deadSeen = new Set<string>();
   private readonly files: AgentFiles;
   private readonly panes = new PaneAgents();
 
@@ -99,6 +101,17 @@ export class SessionCapture {
     this.lostAt = undefined;
     const agents = new Set([...this.files.agentIds(), ...this.panes.agentIds()]);
     this.files.gap(agents, since, new Date());
+  }
+
+  /**
+   * An agent pane seen dead: tmux discards output a control client has not yet been sent once the
+   * pane's process has exited (control.c, `wp->fd == -1`), so its last bytes may be missing. One gap
+   * per dead pane, from its last captured byte (A14-2).
+   */
+  paneDied(agentId: string, paneId: string): void {
+    if (this.deadSeen.has(paneId) || !this.client) return;
+    this.deadSeen.add(paneId);
+    this.files.gapSinceLastByte(agentId, new Date(this.startedAt));
   }
 
   /** No more clients; the files close once the current one (if any) has gone. */

@@ -144,6 +144,12 @@ export class CaptureService implements OnModuleDestroy {
     this.reconciler.offer(live);
   }
 
+  /** Agent panes a snapshot shows dead, for their transcripts' gaps (A14-2, capture-session.ts). */
+  panesDied(sessionId: string, panes: Array<{ agentId: string; paneId: string }>): void {
+    const c = this.captures.get(sessionId);
+    for (const p of panes) c?.paneDied(p.agentId, p.paneId);
+  }
+
   /** Settles when every capture {@link reconcile} began so far has attached or given up. */
   reconciled(): Promise<void> {
     return this.reconciler.settled();
