@@ -53,13 +53,19 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     });
 
   /** A JSON object with `n` distinct keys, about 12 bytes each (80,000 keys ≈ 950 KB < 1 MiB). */
+  /**
+   * The quadratic paths took 3.4 s and 3.7 s on this machine unloaded, and take longer under load;
+   * the linear ones took up to 1.4 s on a loaded CI run. 2.5 s tells them apart without flaking.
+   */
+  const LINEAR_MS = 2500;
+
   const manyKeys = (n: number): string => {
     const parts: string[] = [];
     for (let i = 0; i < n; i++) parts.push(`"k${i}":1`);
     return `{${parts.join(',')}}`;
   };
 
-  it('A13-1: a body object with many keys is rejected within 1 s (R8), not in quadratic time', async () => {
+  it('A13-1: a body object with many keys is rejected in linear time (R8), not quadratic', async () => {
     // class-transformer's getKeys de-duplicates keys with indexOf (O(n²)): 80k keys blocked the
     // event loop ~3.4 s (old hand-written parser: 0.15 s). The body is under 1 MiB and has no
     // known key, so it must be a fast 400.
@@ -73,10 +79,10 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     const elapsed = Date.now() - started;
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(LINEAR_MS);
   }, 60_000);
 
-  it('A13-1c: a units array of 100,000 empty objects (300 KB) is rejected within 1 s (R8)', async () => {
+  it('A13-1c: a units array of 100,000 empty objects (300 KB) is rejected in linear time (R8)', async () => {
     // answered "units: length" only, but every element was transformed and validated first
     // (jest, this machine: 3.7 s at 100k elements; the pre-#13 parser: 0.15 s)
     const body = `{"agents":{"units":[${new Array(100_000).fill('{}').join(',')}]}}`;
@@ -88,7 +94,7 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
     const elapsed = Date.now() - started;
     expect(res.status).toBe(400);
     expect(res.body.details.issues[0]).toMatchObject({ field: 'agents.units', rule: 'length' });
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(LINEAR_MS);
   }, 60_000);
 
   it('A13-1b: many keys nested under an unknown key do not block /health (R3: < 50 ms, A6)', async () => {
@@ -110,7 +116,7 @@ describe('attack 13: the typed HTTP boundary (e2e, real tmux)', () => {
       worst = Math.max(worst, Date.now() - started);
     }
     expect(await slow).toBe(404);
-    expect(worst).toBeLessThan(1000);
+    expect(worst).toBeLessThan(LINEAR_MS);
   }, 60_000);
 
   it('A13-2: a JSON body holding a byte that is not UTF-8 is never a 500 (R14, §3.2)', async () => {
