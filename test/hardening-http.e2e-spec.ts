@@ -274,12 +274,13 @@ describe('issue 12 HTTP findings that need a listening socket (e2e)', () => {
     const answeredAt = Date.now();
     const closedAt = await Promise.race([
       c.closed,
-      new Promise<number>((r) => setTimeout(() => r(0), 9000)),
+      new Promise<number>((r) => setTimeout(() => r(0), 12_000)),
     ]);
     c.socket.destroy();
     expect(closedAt - answeredAt).toBeGreaterThan(4000);
-    expect(closedAt - answeredAt).toBeLessThan(7000);
-  }, 15_000);
+    // closed, not kept: a loaded CI run saw the 5 s timer fire at 8.3 s
+    expect(closedAt - answeredAt).toBeLessThan(10_000);
+  }, 20_000);
 
   it("#15 A13: headers that never complete get 408 REQUEST_TIMEOUT in the envelope, not Node's raw 408", async () => {
     const srv = t.http as Server;
