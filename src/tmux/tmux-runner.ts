@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { MasConfig } from '../config/mas-config';
 import { childEnv } from './child-env';
 
@@ -146,14 +147,18 @@ export class SpawnTmuxRunner implements TmuxRunner {
   }
 
   control(args: string[]): ControlProcess {
-    return this.spawnControl<string>(args, true);
+    return this.spawnControl(args, true);
   }
 
   controlBytes(args: string[]): ControlProcess<Buffer> {
-    return this.spawnControl<Buffer>(args, false);
+    return this.spawnControl(args, false);
   }
 
-  private spawnControl<T>(args: string[], text: boolean): ControlProcess<T> {
+  /** Node's Readable satisfies both stdout shapes: it emits strings once an encoding is set. */
+  private spawnControl(
+    args: string[],
+    text: boolean,
+  ): Omit<ControlProcess, 'stdout'> & { stdout: Readable } {
     const child = spawn(this.cfg.tmuxBin, [...this.prefix, ...args], {
       detached: true,
       env: this.env,
@@ -176,7 +181,7 @@ export class SpawnTmuxRunner implements TmuxRunner {
     return {
       pid: child.pid,
       stdin: child.stdin,
-      stdout: child.stdout as unknown as ControlProcess<T>['stdout'],
+      stdout: child.stdout,
       onExit: (fn) => (exited ? fn() : waiting.push(fn)),
       signal: (sig) => {
         try {

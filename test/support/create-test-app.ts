@@ -8,6 +8,7 @@ import { configureApp } from '../../src/app.setup';
 import type { MasConfig } from '../../src/config/mas-config';
 import { parseEnv } from '../../src/config/parse-env';
 import { createHttpAdapter } from '../../src/http-adapter';
+import { TranscriptStartup } from '../../src/core/transcript/transcript-startup';
 import { TmuxGateway } from '../../src/tmux/tmux.gateway';
 import { scrubbedEnv, type TmuxTestServer } from './tmux-server';
 
@@ -57,6 +58,9 @@ export async function createTestApp(
   // Listening once, here: given a server that is not listening, supertest listens and closes it per
   // request, so concurrent requests from one test closed each other's port (ECONNRESET in CI).
   await app.listen(0, '127.0.0.1');
+  // The start-up listing (capture resumes, §10.2) runs in the background; a test that counts tmux
+  // calls from its first line must not count it (it raced the flaky-read count in CI).
+  await app.get(TranscriptStartup).done;
   return {
     app,
     cfg,
