@@ -70,6 +70,11 @@ export function tuneServer(server: Server, cfg: MasConfig): void {
   // RFC 9110 §10.1.1 lets a server ignore an expectation it does not know; Node's own answer is
   // a bare 417 without the envelope or §2.2's headers (attack A13-9), so the request goes on
   server.on('checkExpectation', (req, res) => server.emit('request', req, res));
+  // Node hands CONNECT to this event and, unheard, drops the socket without an answer; §2.1 wants
+  // every unknown method answered 404 in the envelope
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerRaw(socket, new RequestRejectedError('ROUTE_NOT_FOUND', 'No such route'), 'CONNECT'),
+  );
 }
 
 /**
@@ -79,17 +84,28 @@ export function tuneServer(server: Server, cfg: MasConfig): void {
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  answerRaw(socket, clientErrorOf(err.code), err.code ?? 'client error');
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  408: 'Request Timeout',
+};
+
+/** Writes the envelope straight to a socket Fastify never saw, then closes it. */
+function answerRaw(socket: Duplex, e: MasError, cause: string): void {
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   const id = randomUUID();
-  const e = clientErrorOf(err.code);
-  logger.log(`- - ${statusOf(e.code)} ${e.code} (${err.code ?? 'client error'}) id=${id}`);
+  const status = statusOf(e.code);
+  logger.log(`- - ${status} ${e.code} (${cause}) id=${id}`);
   if (!socket.writable || pending?.headersSent) {
     socket.destroy();
     return;
   }
   const body = JSON.stringify(errorBody(e));
   const head = [
-    `HTTP/1.1 ${statusOf(e.code)} ${e.code === 'REQUEST_TIMEOUT' ? 'Request Timeout' : 'Bad Request'}`,
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Cache-Control: no-store',
@@ -100,7 +116,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   // Node sets `server` on every socket it accepts
   const server = (socket as Duplex & { server?: object }).server;
-  if (server) clientErrorListeners.get(server)?.(statusOf(e.code));
+  if (server) clientErrorListeners.get(server)?.(status);
   setTimeout(() => socket.destroy(), 1000).unref(); // a peer that never reads must not hold the fd
 }
 

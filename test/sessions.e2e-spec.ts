@@ -1,5 +1,7 @@
 import { mkfifoSync } from './support/mkfifo';
 import { symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -311,6 +313,31 @@ describe('sessions (e2e, real tmux)', () => {
       const res = await request(t.http)[m](p).expect(404);
       expect(res.body.code).toBe('ROUTE_NOT_FOUND');
       expect(typeof res.body.error).toBe('string');
+    }
+  });
+
+  it('answers every other method, CONNECT included, 404 ROUTE_NOT_FOUND in the envelope (§2.1)', async () => {
+    const { port } = t.http.address() as AddressInfo;
+    const raw = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect(port, '127.0.0.1', () => sock.write(head));
+        let text = '';
+        sock.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        sock.on('close', () => resolve(text));
+        sock.on('error', reject);
+        setTimeout(() => sock.destroy(), 3000); // no answer at all: resolved empty
+      });
+    for (const head of [
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      'PROPFIND /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      'DELETE /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    ]) {
+      const text = await raw(head);
+      expect(text).toMatch(/^HTTP\/1\.1 404 /);
+      expect(text).toMatch(/\r\nx-request-id: /i);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        code: 'ROUTE_NOT_FOUND',
+      });
     }
   });
 });
