@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TranscriptStartup } from '../src/core/transcript/transcript-startup';
+import { SseClient } from './support/sse-client';
 import { teamAgent } from './support/team';
 import { TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
@@ -186,6 +187,34 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
     ).body;
     expect(screen.activity).toBe('working');
   });
+
+  it('activity changes are agent events (§10.3, §10.4): working while printing, idle once quiet, one event per change', async () => {
+    const c = await SseClient.open(t.http, '/events?types=agent');
+    try {
+      const s2 = (await request(t.http).post('/runs').send(TEAM).expect(201)).body;
+      const of = (id: string) =>
+        c.of('agent').filter((e) => e.data.sessionId === s2.sessionId && e.data.agentId === id);
+      // 10 prints its lines and falls quiet; 11 prints a dot every 0.2 s
+      await waitFor(() => of('10').some((e) => e.data.activity === 'idle'), 15000);
+      await waitFor(() => of('11').some((e) => e.data.activity === 'working'), 15000);
+      await new Promise((r) => setTimeout(r, 1500)); // time for any repeated event to show
+      for (const id of ['00', '10', '11', '12', '13']) {
+        const seen = of(id).map((e) => `${e.data.status}/${e.data.activity}/${e.data.exitStatus}`);
+        expect(seen.length).toBeGreaterThan(0);
+        // each event is a change: never the same as the one before it for that agent
+        seen.forEach((v, i) => i > 0 && expect(v).not.toBe(seen[i - 1]));
+      }
+      expect(of('10').at(-1)!.data).toMatchObject({ status: 'running', activity: 'idle' });
+      expect(of('11').at(-1)!.data).toMatchObject({ status: 'running', activity: 'working' });
+      const d = (await request(t.http).get(`/sessions/${s2.sessionId}`).expect(200)).body;
+      const detail = (id: string) => d.agents.find((a: { agentId: string }) => a.agentId === id);
+      expect(detail('10').activity).toBe('idle');
+      expect(detail('11').activity).toBe('working');
+      await request(t.http).post(`/sessions/${s2.sessionId}/stop`).send({}).expect(200);
+    } finally {
+      c.close();
+    }
+  }, 40000);
 
   it('capture clients run a fixed argv (attach to the $N id, nothing from requests) and feed mas_output_bytes_total', async () => {
     const argvs = [...t.gateway.captureNames].map((name) =>

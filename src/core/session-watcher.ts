@@ -14,14 +14,15 @@ const LINGER_MS = 60_000;
 interface Seen {
   tmuxSession: string;
   status: string;
-  agents: Map<string, { status: string; exitStatus: number | null }>;
+  agents: Map<string, { status: string; exitStatus: number | null; activity: string }>;
 }
 
 /**
- * Turns changes of the read model into `session` and `agent` events (§10.3, §10.6): changes made by
- * this service and outside it alike (a pane that exits, a session killed or created by hand). One
- * shared snapshot per period at most, and only while a stream is open (or lately was): no client,
- * no listing. Control-mode notifications could replace the polling later without changing the bus.
+ * Turns changes of the read model into `session` and `agent` events (§10.3, §10.6), an agent's
+ * activity (§10.4) included: changes made by this service and outside it alike (a pane that exits,
+ * a session killed or created by hand). One shared snapshot per period at most, and only while a
+ * stream is open (or lately was): no client, no listing. Control-mode notifications could replace
+ * the polling later without changing the bus.
  */
 @Injectable()
 export class SessionWatcher implements OnModuleDestroy {
@@ -82,11 +83,16 @@ export class SessionWatcher implements OnModuleDestroy {
   private diff(snap: Snapshot): void {
     const now = new Map<string, Seen>();
     for (const k of snap.sessions) {
+      // activity moves with time, not with tmux: each period compares it afresh (§10.4)
+      const activityOf = this.store.activityOf(k);
       now.set(k.id, {
         tmuxSession: k.tmuxName,
         status: statusOf(k, this.store.state),
         agents: new Map(
-          k.agents.map((a) => [a.agentId, { status: a.status, exitStatus: a.exitStatus }]),
+          k.agents.map((a) => [
+            a.agentId,
+            { status: a.status, exitStatus: a.exitStatus, activity: activityOf(a).activity },
+          ]),
         ),
       });
     }
@@ -126,8 +132,12 @@ export class SessionWatcher implements OnModuleDestroy {
       );
     for (const [agentId, a] of s.agents) {
       const was = old?.agents.get(agentId);
-      if (was?.status === a.status && was.exitStatus === a.exitStatus) continue;
-      // no transcript capture observes the panes yet, so activity is not known (§10.4)
+      if (
+        was?.status === a.status &&
+        was.exitStatus === a.exitStatus &&
+        was.activity === a.activity
+      )
+        continue;
       this.bus.publish(
         'agent',
         {
@@ -135,7 +145,7 @@ export class SessionWatcher implements OnModuleDestroy {
           agentId,
           status: a.status,
           previous: was?.status ?? null,
-          activity: 'unknown',
+          activity: a.activity,
           exitStatus: a.exitStatus,
           at,
         },
