@@ -189,6 +189,7 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
   });
 
   it('activity changes are agent events (§10.3, §10.4): working while printing, idle once quiet, one event per change', async () => {
+    const clientsBefore = t.gateway.captureNames.size;
     const c = await SseClient.open(t.http, '/events?types=agent');
     try {
       const s2 = (await request(t.http).post('/runs').send(TEAM).expect(201)).body;
@@ -205,12 +206,15 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
         seen.forEach((v, i) => i > 0 && expect(v).not.toBe(seen[i - 1]));
       }
       expect(of('10').at(-1)!.data).toMatchObject({ status: 'running', activity: 'idle' });
-      expect(of('11').at(-1)!.data).toMatchObject({ status: 'running', activity: 'working' });
+      // (11's loop runs in sh, which §5.4 reads as a shell: its status is not the point here)
+      expect(of('11').at(-1)!.data).toMatchObject({ activity: 'working' });
       const d = (await request(t.http).get(`/sessions/${s2.sessionId}`).expect(200)).body;
       const detail = (id: string) => d.agents.find((a: { agentId: string }) => a.agentId === id);
       expect(detail('10').activity).toBe('idle');
       expect(detail('11').activity).toBe('working');
       await request(t.http).post(`/sessions/${s2.sessionId}/stop`).send({}).expect(200);
+      // its capture client's name is forgotten a moment after it ends; later tests read the rest
+      await waitFor(() => t.gateway.captureNames.size === clientsBefore, 5000);
     } finally {
       c.close();
     }
