@@ -1,11 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TranscriptStartup } from '../src/core/transcript/transcript-startup';
 import { TmuxTestServer } from './support/tmux-server';
+import { teamAgent } from './support/team';
 import { writeSessionDir } from './support/workspace-fixture';
+
+const TEAM = { agents: { metaManager: teamAgent('00'), units: [] } };
 
 const FAKE = path.join(__dirname, 'support', 'fake-tmux');
 /** Alive and not a zombie (an unreaped child of a killed group is gone for our purposes). */
@@ -118,6 +129,28 @@ describe('faults with a fake tmux binary', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await request(t.http).get('/sessions').expect(200);
     await request(t.http).get('/sessions').expect(200);
+  });
+
+  it('a create whose new-session could not even be spawned leaves no directory behind', async () => {
+    // nothing reached tmux, so nothing can exist: the rollback must not keep the directory for a
+    // session that "may still appear" (it asked tmux, failed the same way, and kept it)
+    const bin = path.join(dir, 'tmux');
+    copyFileSync(FAKE, bin);
+    const app = await createTestApp(undefined, {
+      MAS_TMUX_BIN: bin,
+      MAS_TMUX_SOCKET: path.join(dir, 's'),
+      MAS_AGENT_ENV_PASSTHROUGH: 'FAKE_TMUX_DIR',
+      FAKE_TMUX_DIR: dir,
+    });
+    try {
+      mode('vanish');
+      const res = await request(app.http).post('/runs').send(TEAM).expect(503);
+      expect(res.body.details).toMatchObject({ reason: 'not_installed' });
+      expect(existsSync(`${bin}.gone`)).toBe(true); // the listing ran, new-session could not
+      expect(readdirSync(path.join(app.workspace, 'sessions'))).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('bad input never reaches tmux and cannot open the breaker', async () => {

@@ -132,7 +132,7 @@ export class RunService {
     } catch (e) {
       state.hidden.delete(id);
       const duplicate = e instanceof TmuxDuplicateError && !created.id;
-      const complete = await this.rollback(id, tmuxTried && !duplicate, created.id);
+      const complete = await this.rollback(id, tmuxTried && !duplicate, created.id, e);
       if (duplicate) return undefined;
       // A11: rolled_back only when the rollback itself completed
       if (e instanceof MasError && e.code === 'TMUX_TIMEOUT')
@@ -180,8 +180,9 @@ export class RunService {
     id: string,
     tmuxTried: boolean,
     createdId: string | undefined,
+    cause: unknown,
   ): Promise<boolean> {
-    if (tmuxTried && !(await rollbackTmux(this.tmux, id, createdId, this.logger))) {
+    if (tmuxTried && !(await rollbackTmux(this.tmux, id, createdId, this.logger, cause))) {
       // tmux did not answer: the session may still appear (T-51). Its directory and index entry stay,
       // so it is then a workspace session (stoppable, restorable), never agents in a deleted directory.
       this.sessions.invalidate();

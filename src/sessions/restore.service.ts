@@ -145,7 +145,8 @@ export class RestoreService {
       };
     } catch (e) {
       const duplicate = e instanceof TmuxDuplicateError && !created.id;
-      const complete = duplicate || (await rollbackTmux(this.tmux, k.id, created.id, this.logger));
+      const complete =
+        duplicate || (await rollbackTmux(this.tmux, k.id, created.id, this.logger, e));
       await this.writer.setIndexStatus(k.id, previous ?? 'stopped').catch(() => undefined);
       if (duplicate) throw nameTaken(k); // a race with the check above: the same 409 (A1)
       if (e instanceof MasError && e.code === 'TMUX_TIMEOUT')

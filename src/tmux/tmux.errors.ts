@@ -104,3 +104,13 @@ export function isClientOutcome(e: unknown): boolean {
     e instanceof TmuxGoneError || e instanceof TmuxDuplicateError || e instanceof InternalError
   );
 }
+
+/** Refusals before any tmux process ran: a command refused so reached no server and changed nothing. */
+const NEVER_RAN = new Set(['not_installed', 'resources', 'busy', 'breaker_open']);
+export function neverReachedTmux(e: unknown): boolean {
+  return (
+    e instanceof TmuxError &&
+    e.code === 'TMUX_UNAVAILABLE' &&
+    NEVER_RAN.has(String(e.details?.reason))
+  );
+}
