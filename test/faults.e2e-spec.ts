@@ -16,7 +16,12 @@ import { TmuxTestServer } from './support/tmux-server';
 import { teamAgent } from './support/team';
 import { writeSessionDir } from './support/workspace-fixture';
 
-const TEAM = { agents: { metaManager: teamAgent('00'), units: [] } };
+const TEAM = {
+  agents: {
+    metaManager: teamAgent('00'),
+    units: [{ unitId: 1, manager: teamAgent('10'), workers: [teamAgent('11')] }],
+  },
+};
 
 const FAKE = path.join(__dirname, 'support', 'fake-tmux');
 /** Alive and not a zombie (an unreaped child of a killed group is gone for our purposes). */
@@ -147,7 +152,10 @@ describe('faults with a fake tmux binary', () => {
       const res = await request(app.http).post('/runs').send(TEAM).expect(503);
       expect(res.body.details).toMatchObject({ reason: 'not_installed' });
       expect(existsSync(`${bin}.gone`)).toBe(true); // the listing ran, new-session could not
-      expect(readdirSync(path.join(app.workspace, 'sessions'))).toEqual([]);
+      const sessions = path.join(app.workspace, 'sessions');
+      expect(readdirSync(sessions).filter((n) => !n.startsWith('.'))).toEqual([]);
+      const index = path.join(sessions, '.sessions.index');
+      if (existsSync(index)) expect(readFileSync(index, 'utf8')).not.toMatch(/[0-9a-f]{8}-/);
     } finally {
       await app.close();
     }
