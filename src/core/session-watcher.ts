@@ -32,6 +32,7 @@ export class SessionWatcher implements OnModuleDestroy {
   private baseline?: Promise<void>;
   private idleSince = 0;
   private polling = false;
+  private failing?: string;
 
   constructor(
     private readonly store: SessionStore,
@@ -44,7 +45,7 @@ export class SessionWatcher implements OnModuleDestroy {
     if (!this.timer) {
       this.timer = setInterval(() => void this.tick(), PERIOD_MS);
       this.timer.unref();
-      this.baseline = this.poll().catch((e) => this.logger.warn(`baseline: ${String(e)}`));
+      this.baseline = this.poll().catch((e) => this.failed(e));
     }
     return this.baseline!;
   }
@@ -65,7 +66,14 @@ export class SessionWatcher implements OnModuleDestroy {
       if (Date.now() - this.idleSince > LINGER_MS) return this.stop();
     } else this.idleSince = 0;
     if (this.polling) return; // a slow listing is never overlapped by the next one
-    await this.poll().catch((e) => this.logger.warn(`poll: ${String(e)}`));
+    await this.poll().catch((e) => this.failed(e));
+  }
+
+  /** Once per distinct failure, not twice a second for as long as tmux is down. */
+  private failed(e: unknown): void {
+    const m = String(e);
+    if (m !== this.failing) this.logger.warn(`poll: ${m} (repeats are not logged)`);
+    this.failing = m;
   }
 
   private async poll(): Promise<void> {
@@ -75,6 +83,8 @@ export class SessionWatcher implements OnModuleDestroy {
       const snap =
         peek && Date.now() - peek.takenAt <= REUSE_MS ? peek : await this.store.snapshot(true);
       if (this.timer) this.diff(snap);
+      if (this.failing) this.logger.log(`poll: recovered after "${this.failing}"`);
+      this.failing = undefined;
     } finally {
       this.polling = false;
     }
