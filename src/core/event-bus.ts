@@ -96,6 +96,7 @@ export class EventBus {
     const seq = ++this.seq;
     const m = this.outputRing.miss(seq, r);
     if (!live) return m;
+    this.countDropped(reason); // output no client got as events: a drop like a full client queue
     const data = { reason, at: new Date().toISOString(), ...r };
     const frame = sseFrame(this.id(seq), 'gap', data);
     const e: BusEvent = {

@@ -170,6 +170,7 @@ describe(OutputFeed.name, () => {
     const o = outputs('10');
     expect(o[0].from).toBe(g.next);
     expect(o.map((e) => e.data).join('')).toBe('tail');
+    expect(bus.dropped.get('slow_consumer')).toBe(1); // counted in mas_events_dropped_total (§10.5)
   });
 
   it('A14b-4: a skip ends on a character boundary: the event after the gap starts with a whole character', () => {
