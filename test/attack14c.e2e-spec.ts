@@ -118,3 +118,54 @@ describe('A14c: observation under a changing world (e2e, real tmux, §10.2–§1
     });
   }, 40000);
 });
+
+describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    server = TmuxTestServer.create();
+    // agents paint about 1.3 KB (80 history lines, a colour, a prompt); agent 11 then exits 3
+    t = await createTestApp(server, {
+      MAS_AGENT_COMMAND: path.join(__dirname, 'support', 'screen-agent'),
+      MAS_PROMPT_DELAY_MS: '300',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+    });
+  }, 30000);
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+  });
+
+  it("A14c-3 (known, decision 0008 'not closed'): an agent's whole output before it exits at once is in its transcript, as on its screen (§10.2 \"everything each agent's pane writes\")", async () => {
+    const s = (await request(t.http).post('/runs').send(TEAM).expect(201)).body as Created;
+    const read = async (agentId: string) => {
+      const b = (
+        await request(t.http)
+          .get(
+            `/sessions/${s.sessionId}/agents/${agentId}/output?from=0&limit=1048576&format=base64`,
+          )
+          .expect(200)
+      ).body;
+      return Buffer.from(b.data, 'base64').toString('latin1');
+    };
+    await waitFor(async () => (await read('00')).includes('cursor>'), 10000);
+    await waitFor(async () => {
+      const b = (await request(t.http).get(`/sessions/${s.sessionId}/agents`).expect(200)).body;
+      return b.agents.find((a: Agent) => a.agentId === '11').status === 'error';
+    }, 10000);
+    const screen = (
+      await request(t.http).get(`/sessions/${s.sessionId}/agents/11/screen`).expect(200)
+    ).body;
+    expect(screen.lines.join('\n')).toContain('cursor>');
+    // 00 printed the same bytes and lives on: 11's transcript holds them too
+    expect({
+      bytes: (await read('11')).length,
+      printed: (await read('11')).includes('cursor>'),
+    }).toEqual({
+      bytes: (await read('00')).length,
+      printed: true,
+    });
+  }, 40000);
+});
