@@ -1,3 +1,4 @@
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
@@ -122,12 +123,27 @@ describe('A14c: observation under a changing world (e2e, real tmux, §10.2–§1
 describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)', () => {
   let server: TmuxTestServer;
   let t: TestApp;
+  let dir: string;
+  /** Every agent prints 400 numbered lines (about 43 KB) and `end>`; the workers then exit 3. */
+  const EXITING = ['11', '12', '13', '14', '15'];
+  const SCRIPT = [
+    '#!/bin/sh',
+    'stty -echo 2>/dev/null',
+    'i=0',
+    'while [ "$i" -lt 400 ]; do printf \'line %04d %0100d\\n\' "$i" 0; i=$((i + 1)); done',
+    "printf 'end>'",
+    'case "$MAS_AGENT_ID" in 1[1-5]) exit 3 ;; esac',
+    'exec cat >/dev/null',
+    '',
+  ].join('\n');
 
   beforeAll(async () => {
+    dir = realpathSync(mkdtempSync('/tmp/a14c-'));
+    const agent = path.join(dir, 'exit-agent');
+    writeFileSync(agent, SCRIPT, { mode: 0o755 });
     server = TmuxTestServer.create();
-    // agents paint about 1.3 KB (80 history lines, a colour, a prompt); agent 11 then exits 3
     t = await createTestApp(server, {
-      MAS_AGENT_COMMAND: path.join(__dirname, 'support', 'screen-agent'),
+      MAS_AGENT_COMMAND: agent,
       MAS_PROMPT_DELAY_MS: '300',
       MAS_AGENT_LAUNCH_CHECK_MS: '200',
     });
@@ -136,10 +152,19 @@ describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)'
   afterAll(async () => {
     await t.close();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it("A14c-3 (known, decision 0008 'not closed'): an agent's whole output before it exits at once is in its transcript, as on its screen (§10.2 \"everything each agent's pane writes\")", async () => {
-    const s = (await request(t.http).post('/runs').send(TEAM).expect(201)).body as Created;
+  it("A14c-3 (known, decision 0008 'not closed'): what tmux showed on the screen of an agent that printed 43 KB and exited at once is in its transcript (§10.2 \"everything each agent's pane writes\")", async () => {
+    const team = {
+      agents: {
+        metaManager: teamAgent('00'),
+        units: [
+          { unitId: 1, manager: teamAgent('10'), workers: EXITING.map((id) => teamAgent(id)) },
+        ],
+      },
+    };
+    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as Created;
     const read = async (agentId: string) => {
       const b = (
         await request(t.http)
@@ -150,22 +175,29 @@ describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)'
       ).body;
       return Buffer.from(b.data, 'base64').toString('latin1');
     };
-    await waitFor(async () => (await read('00')).includes('cursor>'), 10000);
+    await waitFor(async () => (await read('10')).includes('end>'), 15000);
     await waitFor(async () => {
       const b = (await request(t.http).get(`/sessions/${s.sessionId}/agents`).expect(200)).body;
-      return b.agents.find((a: Agent) => a.agentId === '11').status === 'error';
-    }, 10000);
-    const screen = (
-      await request(t.http).get(`/sessions/${s.sessionId}/agents/11/screen`).expect(200)
-    ).body;
-    expect(screen.lines.join('\n')).toContain('cursor>');
-    // 00 printed the same bytes and lives on: 11's transcript holds them too
-    expect({
-      bytes: (await read('11')).length,
-      printed: (await read('11')).includes('cursor>'),
-    }).toEqual({
-      bytes: (await read('00')).length,
-      printed: true,
-    });
-  }, 40000);
+      return b.agents.filter((a: Agent) => a.status === 'error').length === EXITING.length;
+    }, 15000);
+    // what each worker's screen shows it printed last (tmux read it from the pane) is in its transcript
+    const got: Record<string, string> = {};
+    const want: Record<string, string> = {};
+    for (const id of EXITING) {
+      const screen = (
+        await request(t.http).get(`/sessions/${s.sessionId}/agents/${id}/screen`).expect(200)
+      ).body;
+      const last = [...(screen.lines as string[])].reverse().find((l) => l.startsWith('line '))!;
+      const transcript = await read(id);
+      const lastInTranscript = transcript
+        .split('\r\n')
+        .filter((l) => l.startsWith('line '))
+        .pop();
+      got[id] =
+        `screen: ${last.slice(0, 9)}, transcript: ${lastInTranscript?.slice(0, 9)} (${transcript.length} bytes)`;
+      want[id] =
+        `screen: ${last.slice(0, 9)}, transcript: ${last.slice(0, 9)} (${transcript.length} bytes)`;
+    }
+    expect(got).toEqual(want);
+  }, 60000);
 });
