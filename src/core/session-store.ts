@@ -154,11 +154,11 @@ export class SessionStore {
   }
 
   /**
-   * The newest snapshot of the current cache generation however old, without any tmux call; none
-   * after a write until the next read. For observers (metrics) that must not cost tmux a listing.
+   * The newest snapshot of the current cache generation no older than `maxAgeMs` (default: however
+   * old), without any tmux call; none after a write until the next read.
    */
-  peekSnapshot(): Snapshot | undefined {
-    return this.cache.peek(Number.POSITIVE_INFINITY);
+  peekSnapshot(maxAgeMs = Number.POSITIVE_INFINITY): Snapshot | undefined {
+    return this.cache.peek(maxAgeMs);
   }
 
   /** Snapshot lookups answered from the cache (`hit`) or by a listing (`miss`), since start. */

@@ -26,8 +26,9 @@ export class MetricsController {
     summary: 'Prometheus metrics of this service instance (text exposition format 0.0.4)',
     description:
       'HTTP answers and durations by route template, tmux calls by subcommand, path and outcome, ' +
-      'the tmux breaker, the snapshot cache, sessions and agents by status (from the cached ' +
-      'snapshot: a scrape never calls tmux) and the default Node.js process metrics. ' +
+      'the tmux breaker, the snapshot cache, sessions and agents by status (from the snapshot a ' +
+      'list reads: an expired one is retaken first, waited for at most 1 s) and the default ' +
+      'Node.js process metrics. ' +
       'Needs the token when one is configured; spends the `other` rate budget.',
   })
   @ApiOkResponse({

@@ -83,7 +83,7 @@ export function createMasRegistry(src: ScrapeSources) {
     }),
     sessions: new Gauge({
       name: 'mas_sessions',
-      help: 'Sessions by status in the newest cached snapshot (kept at the last value while none is cached)',
+      help: 'Sessions by status in the snapshot a list reads (kept at the last value while tmux cannot be listed)',
       labelNames: ['status'] as const,
       registers,
       collect() {
@@ -95,7 +95,7 @@ export function createMasRegistry(src: ScrapeSources) {
     }),
     agents: new Gauge({
       name: 'mas_agents',
-      help: 'Agents by status and activity in the newest cached snapshot (kept at the last value while none is cached)',
+      help: 'Agents by status and activity in the snapshot a list reads (kept at the last value while tmux cannot be listed)',
       labelNames: ['status', 'activity'] as const,
       registers,
       collect() {

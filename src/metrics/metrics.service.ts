@@ -1,7 +1,9 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { onAnswered } from '../common/request-hooks';
+import { MAS_CONFIG, type MasConfig } from '../config/mas-config';
 import { EventBus } from '../core/event-bus';
 import { statusOf } from '../core/session.mapper';
 import { SessionStore } from '../core/session-store';
@@ -15,11 +17,14 @@ import { routeLabel } from './route-label';
 
 /** The activity every agent count is pre-filled with, so the series do not come and go. */
 const ACTIVITY = 'unknown';
+/** How long a scrape waits for an expired snapshot to be retaken before it shows the last one. */
+const REFRESH_WAIT_MS = 1000;
 
 /**
  * This app's metrics (§10.5): it observes every HTTP answer (the early hook's refusals and the
  * bad-URL path included) and every tmux call, and computes state series at scrape from what the
- * service already holds — the breaker, the cache's counts and its newest snapshot — never from tmux.
+ * service holds — the breaker, the cache's counts and the snapshot a list would read: one past the
+ * cache TTL (or dropped by a write) is retaken first, so the gauges are as fresh as a list (R2).
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
@@ -31,6 +36,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly store: SessionStore,
     private readonly bus: EventBus,
     private readonly capture: CaptureService,
+    @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
   ) {
     this.m = createMasRegistry({
       breakerState: () => {
@@ -47,8 +53,20 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     return this.m.registry.contentType;
   }
 
-  render(): Promise<string> {
+  async render(): Promise<string> {
+    await this.refresh();
     return this.m.registry.metrics();
+  }
+
+  /**
+   * A stopped or killed session must not be counted until someone happens to list (A14c-2). The
+   * retake goes through the cache, shared with concurrent readers; a tmux that does not answer
+   * within a second leaves the last values, so a scrape never hangs on tmux.
+   */
+  private async refresh(): Promise<void> {
+    if (this.store.peekSnapshot(this.cfg.cacheTtlMs)) return;
+    const retake = this.store.snapshot().catch(() => undefined);
+    await Promise.race([retake, sleep(REFRESH_WAIT_MS, undefined, { ref: false })]);
   }
 
   onModuleInit(): void {
