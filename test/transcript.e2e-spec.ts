@@ -254,6 +254,10 @@ describe('GET /sessions/:id/agents/:agentId/output (e2e, real tmux, §10.2)', ()
         until: expect.any(String),
       }),
     ]);
+    // lastOutputAt survives the restart: the time of the quiet agent's last captured byte, not null
+    const d = (await request(t.http).get(`/sessions/${s.sessionId}`).expect(200)).body;
+    const quiet = d.agents.find((a: { agentId: string }) => a.agentId === '12');
+    expect(quiet.lastOutputAt).toBe(statSync(path.join(outDir(), '12.log')).mtime.toISOString());
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({}).expect(200);
     const stopped = (await output('10', '?from=0&format=base64').expect(200)).body;
     expect(

@@ -16,7 +16,7 @@ export async function openOutputDir(sessionDir: string): Promise<CheckedDir> {
 }
 
 /** A gap starts when the last byte was written (the log's mtime), else when the caller says. */
-export function sinceOf(log: string, fallback: Date): Date {
+export function sinceOf<T extends Date | undefined>(log: string, fallback: T): Date | T {
   try {
     return statSync(log).mtime;
   } catch {

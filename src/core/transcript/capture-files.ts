@@ -12,6 +12,8 @@ import { readState } from './transcript-state';
 export class AgentFiles {
   private readonly files = new Map<string, TranscriptFile>();
   private closed = false;
+  /** Told the log's mtime when a file holding bytes is opened (lastOutputAt survives a restart). */
+  lastWritten?: (agentId: string, at: Date) => void;
 
   constructor(
     private readonly dir: CheckedDir,
@@ -78,7 +80,9 @@ export class AgentFiles {
     if (!f) {
       const state = readState(this.dir.at(stateName(agentId)));
       f = TranscriptFile.open(this.dir, agentId, this.maxBytes, state);
-      if (this.gapSince) f.gap(sinceOf(this.dir.at(logName(agentId)), this.gapSince));
+      const written = sinceOf(this.dir.at(logName(agentId)), undefined);
+      if (written && f.end > 0) this.lastWritten?.(agentId, written);
+      if (this.gapSince) f.gap(written ?? this.gapSince);
       this.files.set(agentId, f);
     }
     return f;

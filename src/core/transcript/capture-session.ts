@@ -12,6 +12,8 @@ export interface CaptureDeps {
   logger: Logger;
   /** Told about bytes after they are appended at `from` (activity, metrics, `output` events). */
   sink: (agentId: string, from: number, bytes: Buffer) => void;
+  /** Told when an agent's transcript is opened holding bytes already: when the last was written. */
+  lastWritten?: (agentId: string, at: Date) => void;
   /** One whole listing of a session by name. */
   list: (name: string) => Promise<TmuxTree>;
 }
@@ -57,6 +59,7 @@ export class SessionCapture {
     private readonly deps: CaptureDeps,
   ) {
     this.files = new AgentFiles(dir, deps.maxBytes, deps.logger, to.sessionId, to.gapSince);
+    this.files.lastWritten = deps.lastWritten;
   }
 
   /** Bytes a pane printed, from the client. */

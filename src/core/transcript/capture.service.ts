@@ -121,6 +121,10 @@ export class CaptureService implements OnModuleDestroy {
       maxBytes: this.cfg.outputMaxBytes,
       logger: this.logger,
       sink: (agentId, from, bytes) => this.emit(sessionId, agentId, from, bytes),
+      lastWritten: (agentId, at) => {
+        const key = `${sessionId}/${agentId}`;
+        if (at.getTime() > (this.lastOutput.get(key) ?? 0)) this.lastOutput.set(key, at.getTime());
+      },
       list: (name) => this.tmux.listSession(name),
     });
     this.captures.set(sessionId, c);
