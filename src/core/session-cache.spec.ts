@@ -37,6 +37,44 @@ describe(SessionCache.name, () => {
     expect(next.takenAt).toBe(2);
   });
 
+  it('R2: a read joins a fetch begun within the TTL, never an older one; the later-begun result is kept', async () => {
+    let now = 10_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      // TTL 0: a fetch begun 2 ms before the read (before a change, say) is not its answer
+      const off = make(0);
+      const early = deferred();
+      let fetches = 0;
+      const first = off.get(() => (fetches++, early.promise));
+      now = 10_002;
+      expect((await off.get(async () => (fetches++, snap(2)))).takenAt).toBe(2);
+      expect(fetches).toBe(2);
+      early.resolve(snap(1));
+      await first;
+      // TTL 2 s: joined at 1.5 s, not at 2.5 s; the fetch begun later wins though it ends first
+      const on = make(2000);
+      const slow = deferred();
+      let n = 0;
+      // each read reaches the fetch after its cache lookup: let it get there before the clock moves
+      const settle = () => new Promise((r) => setImmediate(r));
+      const a = on.get(() => (n++, slow.promise));
+      await settle();
+      now = 11_501;
+      const joined = on.get(async () => (n++, snap(5)));
+      await settle();
+      now = 12_501;
+      const fresh = await on.get(async () => (n++, snap(7)));
+      expect(fresh.takenAt).toBe(7);
+      expect(n).toBe(2);
+      slow.resolve(snap(6));
+      expect((await a).takenAt).toBe(6);
+      expect((await joined).takenAt).toBe(6);
+      expect((await on.get(async () => snap(8))).takenAt).toBe(7);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('serves from the cache within the TTL and refetches with TTL 0', async () => {
     const cached = make(2000);
     await cached.get(async () => snap(1));

@@ -14,9 +14,9 @@ import type { Snapshot } from './snapshot';
 export class SessionCache {
   private readonly logger = new Logger('SessionCache');
   private generation = 0;
-  private readonly inflight = new Map<number, Promise<Snapshot>>();
+  private readonly inflight = new Map<number, { p: Promise<Snapshot>; startedAt: number }>();
   /** The newest snapshot of the current generation, kept past the TTL for {@link peek}. */
-  private last?: { gen: number; snap: Snapshot };
+  private last?: { gen: number; snap: Snapshot; startedAt: number };
   /** Lookups answered from the cache or not (a miss waits for tmux); metrics read these. */
   readonly lookups = { hit: 0, miss: 0 };
 
@@ -68,20 +68,29 @@ export class SessionCache {
     return `sessions:v1:g${gen}`;
   }
 
+  /**
+   * Joins a fetch of this generation begun at most a TTL ago (R2: a read then reflects every change
+   * older than the TTL; with TTL 0, one begun at most 1 ms ago, so reads arriving together still
+   * share a listing), else begins one. Of two fetches the later begun is kept, whichever ends last.
+   */
   private fetchOnce(gen: number, fetch: () => Promise<Snapshot>): Promise<Snapshot> {
-    let p = this.inflight.get(gen);
-    if (!p) {
-      p = fetch()
-        .then(async (snap) => {
-          if (this.cfg.cacheTtlMs > 0 && gen === this.generation) {
-            this.last = { gen, snap };
-            await this.cache.set(this.key(gen), snap, this.cfg.cacheTtlMs);
-          }
-          return snap;
-        })
-        .finally(() => this.inflight.delete(gen));
-      this.inflight.set(gen, p);
-    }
+    const running = this.inflight.get(gen);
+    if (running && Date.now() - running.startedAt <= Math.max(this.cfg.cacheTtlMs, 1))
+      return running.p;
+    const startedAt = Date.now();
+    const p = fetch()
+      .then(async (snap) => {
+        const newer = !this.last || this.last.gen !== gen || this.last.startedAt <= startedAt;
+        if (this.cfg.cacheTtlMs > 0 && gen === this.generation && newer) {
+          this.last = { gen, snap, startedAt };
+          await this.cache.set(this.key(gen), snap, this.cfg.cacheTtlMs);
+        }
+        return snap;
+      })
+      .finally(() => {
+        if (this.inflight.get(gen)?.p === p) this.inflight.delete(gen);
+      });
+    this.inflight.set(gen, { p, startedAt });
     return p;
   }
 }

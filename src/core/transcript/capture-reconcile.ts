@@ -22,27 +22,35 @@ export interface LiveSession {
 export class CaptureReconciler {
   private readonly tried = new Map<string, number>();
   private readonly waiting = new Set<Promise<unknown>>();
+  /** Attempts that ended without a capture; one still running is not a refusal (no retry listing). */
+  private readonly declined = new Set<string>();
 
   constructor(
     private readonly has: (sessionId: string) => boolean,
     private readonly adopt: (s: LiveSession) => Promise<boolean>,
   ) {}
 
-  /** Sessions whose last attempt did not get a capture (a lock held elsewhere, say): worth a retry. */
+  /** Sessions whose last attempt ended without a capture (a lock held elsewhere, say): worth a retry. */
   get refused(): number {
     let n = 0;
-    for (const id of this.tried.keys()) if (!this.has(id)) n++;
+    for (const id of this.declined) if (!this.has(id)) n++;
     return n;
   }
 
   offer(live: LiveSession[], now = Date.now()): void {
     const ids = new Set(live.map((s) => s.id));
     for (const id of this.tried.keys()) if (!ids.has(id)) this.tried.delete(id);
+    for (const id of this.declined) if (!ids.has(id)) this.declined.delete(id);
     for (const s of live) {
       if (this.has(s.id)) continue;
       if (now - (this.tried.get(s.id) ?? -Infinity) < RECONCILE_RETRY_MS) continue;
       this.tried.set(s.id, now);
-      const p = this.adopt(s).finally(() => this.waiting.delete(p));
+      const p = this.adopt(s)
+        .then(
+          (ok) => (ok ? this.declined.delete(s.id) : this.declined.add(s.id)),
+          () => this.declined.add(s.id),
+        )
+        .finally(() => this.waiting.delete(p));
       this.waiting.add(p);
     }
   }
