@@ -207,17 +207,23 @@ describe('A14c: an agent that prints and exits at once (e2e, real tmux, §10.2)'
     }
   }, 60000);
 
-  // Known and not fixed (decision 0008): tmux 3.3a discards output queued for a control client once
-  // the pane's process has exited (control.c), about 40 % of a 43 KB print-and-exit on this machine;
-  // pipe-pane kept all of it in the same test. This fails, so passes, until capture stops losing it.
-  it.failing(
-    'A14c-3 (known defect): what tmux showed on an exited worker\'s screen is all in its transcript (§10.2 "everything each agent\'s pane writes")',
-    async () => {
-      const workers = await printAndExit();
-      expect(workers.map((w) => w.inTranscript?.slice(0, 9))).toEqual(
-        workers.map((w) => w.onScreen.slice(0, 9)),
-      );
-    },
-    60000,
-  );
+  // Was a known defect (decision 0008): tmux 3.3a discards output queued for a control client once
+  // the pane's process has exited (control.c), about 40 % of a 43 KB print-and-exit on this machine.
+  // Capture now reads each agent pane's pipe-pane, which tmux drains before it destroys the pane.
+  it('A14c-3: what tmux showed on an exited worker\'s screen is all in its transcript, every line, no gap (§10.2 "everything each agent\'s pane writes")', async () => {
+    const workers = await printAndExit();
+    expect(workers.map((w) => w.inTranscript?.slice(0, 9))).toEqual(
+      workers.map((w) => w.onScreen.slice(0, 9)),
+    );
+    const line = (i: number) => `line ${String(i).padStart(4, '0')} ${'0'.repeat(100)}\r\n`;
+    const whole = Array.from({ length: 400 }, (_, i) => line(i)).join('') + 'end>';
+    for (const w of workers) {
+      const got = Buffer.from(w.output.data, 'base64').toString('latin1');
+      expect({ id: w.id, exact: got === whole, gaps: w.output.gaps }).toEqual({
+        id: w.id,
+        exact: true,
+        gaps: [],
+      });
+    }
+  }, 60000);
 });

@@ -2,9 +2,11 @@ import type { Logger } from '@nestjs/common';
 import type { TmuxTree } from '../../tmux/tmux.types';
 import type { CheckedDir } from '../../workspace/checked-dir';
 import type { CaptureClient } from './capture-client';
+import { locateAgents } from '../agent-status';
 import { AgentFiles } from './capture-files';
 import type { CaptureLock } from './capture-lock';
 import { PaneAgents } from './capture-panes';
+import { AgentPipes, type PipeBinaries } from './capture-pipe';
 
 /** What a session's capture needs from the service around it. */
 export interface CaptureDeps {
@@ -16,6 +18,8 @@ export interface CaptureDeps {
   lastWritten?: (agentId: string, at: Date) => void;
   /** One whole listing of a session by name. */
   list: (name: string) => Promise<TmuxTree>;
+  /** With these, each agent's bytes come from its pane's pipe, not the client's `%output`. */
+  pipeBins?: PipeBinaries;
 }
 
 /** The session a capture is for: its id, `$N` and name, as the create, restore or start-up knew them. */
@@ -50,6 +54,8 @@ export class SessionCapture {
   private readonly deadSeen = new Set<string>();
   private readonly files: AgentFiles;
   private readonly panes = new PaneAgents();
+  /** The byte source when set (decision 0008): the client then only tells that the session lives. */
+  readonly pipes?: AgentPipes;
 
   constructor(
     readonly to: CaptureTarget,
@@ -60,11 +66,45 @@ export class SessionCapture {
   ) {
     this.files = new AgentFiles(dir, deps.maxBytes, deps.logger, to.sessionId, to.gapSince);
     this.files.lastWritten = deps.lastWritten;
+    if (deps.pipeBins)
+      this.pipes = new AgentPipes(
+        dir,
+        deps.pipeBins,
+        (agentId, bytes) => this.write(agentId, bytes),
+        deps.logger,
+        to.sessionId,
+      );
   }
 
-  /** Bytes a pane printed, from the client. */
+  /**
+   * Agent panes of `tree` (this session) that are alive and have no pipe: a service restart (its
+   * `tee`s died of SIGPIPE once a pane printed), a session made live outside the service, a `tee`
+   * killed. Pane id → agent id.
+   */
+  unpiped(tree: TmuxTree): Map<string, string> {
+    const out = new Map<string, string>();
+    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
+    if (!s) return out;
+    for (const [agentId, l] of locateAgents(s, Boolean(s.tagSessionId)))
+      if (!l.pane.dead && !l.pane.pipe) out.set(l.pane.id, agentId);
+    return out;
+  }
+
+  /** Agents `tree` places in this session (their FIFOs are opened even for panes piped already). */
+  agentsIn(tree: TmuxTree): string[] {
+    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
+    return s ? [...locateAgents(s, Boolean(s.tagSessionId)).keys()] : [];
+  }
+
+  /** A gap from each agent's last written byte to now: its pipe was gone for a while. */
+  gapSinceLastByte(agentIds: Iterable<string>): void {
+    for (const a of agentIds) this.files.gapSinceLastByte(a, new Date(this.startedAt));
+  }
+
+  /** Bytes a pane printed, from the client; with pipes, they come from the pipe instead (a client set up with no-output sends none after its first moment). */
   output(pane: string, bytes: Buffer): void {
     this.closeGap();
+    if (this.pipes) return;
     const agentId = this.panes.agentOf(pane);
     if (agentId === '') return;
     if (agentId === undefined) {
@@ -112,7 +152,8 @@ export class SessionCapture {
    * per dead pane, from its last captured byte (A14-2).
    */
   paneDied(agentId: string, paneId: string): void {
-    if (this.deadSeen.has(paneId) || !this.client) return;
+    // a piped pane is destroyed only once its pipe has drained (tmux's window_pane_destroy_ready)
+    if (this.deadSeen.has(paneId) || !this.client || this.pipes?.has(agentId)) return;
     this.deadSeen.add(paneId);
     this.files.gapSinceLastByte(agentId, new Date(this.startedAt));
   }
@@ -129,6 +170,7 @@ export class SessionCapture {
   /** Closes the files and the directory: nothing more is written for this capture. */
   finish(): void {
     this.lock.release();
+    this.pipes?.close();
     this.files.close();
   }
 
