@@ -227,14 +227,16 @@ export class TmuxGateway implements OnModuleDestroy {
   }
 
   /**
-   * Starts the transcript pipe of panes that have none (service start, a session made live outside
-   * the service, a `tee` that died): `pipes` maps a pane id to its fixed `exec <tee> <path>`
-   * (§10.2, R7's one exception). `-o` leaves a pane that has a pipe by now alone.
+   * Starts the transcript pipe of panes (§10.2): `pipes` maps a pane id to its fixed
+   * `exec <tee> <path>` (R7's one exception). With `replace`, a pane's pipe is replaced (its old
+   * `tee` gets end of file): at start-up an old pipe may lead to a `tee` that died of SIGPIPE, which
+   * tmux notices only when the pane next prints, dropping that output. Without it (`-o`), a pane
+   * piped by now is left alone.
    */
-  async pipePanes(pipes: ReadonlyMap<string, string>): Promise<void> {
+  async pipePanes(pipes: ReadonlyMap<string, string>, replace = false): Promise<void> {
     const cmds = [...pipes].map(([pane, cmd]) => {
       if (!PANE_ID.test(pane)) throw new InternalError(`not a pane id: ${pane}`);
-      return ['pipe-pane', '-O', '-o', '-t', pane, cmd];
+      return ['pipe-pane', '-O', ...(replace ? [] : ['-o']), '-t', pane, cmd];
     });
     if (cmds.length) await this.writeChain(cmds, 'pipe-pane');
   }

@@ -77,23 +77,16 @@ export class SessionCapture {
   }
 
   /**
-   * Agent panes of `tree` (this session) that are alive and have no pipe: a service restart (its
-   * `tee`s died of SIGPIPE once a pane printed), a session made live outside the service, a `tee`
-   * killed. Pane id → agent id.
+   * Live agent panes of `tree` (this session), pane id → agent id; with `unpipedOnly`, those without
+   * a pipe (a `tee` that died and whose death tmux noticed).
    */
-  unpiped(tree: TmuxTree): Map<string, string> {
+  livePanes(tree: TmuxTree, unpipedOnly: boolean): Map<string, string> {
     const out = new Map<string, string>();
     const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
     if (!s) return out;
     for (const [agentId, l] of locateAgents(s, Boolean(s.tagSessionId)))
-      if (!l.pane.dead && !l.pane.pipe) out.set(l.pane.id, agentId);
+      if (!l.pane.dead && !(unpipedOnly && l.pane.pipe)) out.set(l.pane.id, agentId);
     return out;
-  }
-
-  /** Agents `tree` places in this session (their FIFOs are opened even for panes piped already). */
-  agentsIn(tree: TmuxTree): string[] {
-    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
-    return s ? [...locateAgents(s, Boolean(s.tagSessionId)).keys()] : [];
   }
 
   /** A gap from each agent's last written byte to now: its pipe was gone for a while. */
@@ -101,15 +94,18 @@ export class SessionCapture {
     for (const a of agentIds) this.files.gapSinceLastByte(a, new Date(this.startedAt));
   }
 
-  /** Bytes a pane printed, from the client; with pipes, they come from the pipe instead (a client set up with no-output sends none after its first moment). */
+  /**
+   * Bytes a pane printed, from the client's `%output`. An agent with a pipe gets its bytes from the
+   * pipe alone (a client set up with no-output sends none after its first moment); this path is
+   * for agents without one (no `tee` on the machine, a FIFO refused).
+   */
   output(pane: string, bytes: Buffer): void {
     this.closeGap();
-    if (this.pipes) return;
     const agentId = this.panes.agentOf(pane);
     if (agentId === '') return;
     if (agentId === undefined) {
       if (this.panes.hold(pane, bytes)) void this.resolvePanes();
-    } else this.write(agentId, bytes);
+    } else this.fromClient(agentId, bytes);
   }
 
   /**
@@ -122,7 +118,7 @@ export class SessionCapture {
     const released = this.panes.learn(tree, this.to.tmuxName, askedAt, settled);
     // after a restart the gap is recorded at once, not only when the agent next prints
     if (this.to.gapSince) for (const agentId of this.panes.agentIds()) this.files.open(agentId);
-    for (const [agentId, chunks] of released) for (const b of chunks) this.write(agentId, b);
+    for (const [agentId, chunks] of released) for (const b of chunks) this.fromClient(agentId, b);
   }
 
   /**
@@ -161,6 +157,9 @@ export class SessionCapture {
   /** No more clients; the files close once the current one (if any) has gone. */
   stop(): void {
     this.stopped = true;
+    // at once, not when the client has gone: a next capture (a restarted service) may be reading
+    // these FIFOs already, and unread bytes stay in a FIFO that a live `tee` holds open for it
+    this.pipes?.close();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.client) this.client.close();
@@ -172,6 +171,10 @@ export class SessionCapture {
     this.lock.release();
     this.pipes?.close();
     this.files.close();
+  }
+
+  private fromClient(agentId: string, bytes: Buffer): void {
+    if (!this.pipes?.has(agentId)) this.write(agentId, bytes);
   }
 
   private write(agentId: string, bytes: Buffer): void {

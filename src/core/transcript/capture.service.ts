@@ -178,16 +178,17 @@ export class CaptureService implements OnModuleDestroy {
   }
 
   /**
-   * Pipes the live agent panes of `tree` that have none (§10.2): at start-up and for sessions made
-   * live outside the service the files record the gap when opened (`gapSince`); a pipe lost while
-   * we captured (`lost`: its `tee` killed) records one from the agent's last byte. FIFOs are opened
-   * for every agent: a `tee` of an earlier process that is still alive writes on into the same FIFO.
+   * Pipes the live agent panes of `tree` (§10.2), only once this process holds the session's lock.
+   * At start-up and for sessions made live outside the service (`lost` false) every pane's pipe is
+   * replaced: an old `tee` may have died of SIGPIPE unnoticed by tmux; the files record the gap when
+   * opened (`gapSince`). A pipe lost while we capture (`lost`: a `tee` killed, and tmux noticed)
+   * is restarted with a gap from the agent's last byte.
    */
   private async repipe(sessionId: string, tree: TmuxTree, lost = false): Promise<void> {
     const c = this.captures.get(sessionId);
     if (!c?.pipes) return;
-    const panes = c.unpiped(tree);
-    const cmds = await this.pipeCommands(sessionId, lost ? [...panes.values()] : c.agentsIn(tree));
+    const panes = c.livePanes(tree, lost);
+    const cmds = await this.pipeCommands(sessionId, [...panes.values()]);
     const pipes = new Map<string, string>();
     for (const [pane, agentId] of panes) {
       const cmd = cmds.get(agentId);
@@ -196,7 +197,7 @@ export class CaptureService implements OnModuleDestroy {
     if (!pipes.size || this.captures.get(sessionId) !== c) return;
     if (lost) c.gapSinceLastByte(new Set(panes.values()));
     await this.tmux
-      .pipePanes(pipes)
+      .pipePanes(pipes, !lost)
       .catch((e) => this.logger.warn(`transcript ${sessionId}: panes not piped (${String(e)})`));
   }
 
