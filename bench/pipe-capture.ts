@@ -51,6 +51,9 @@ const children = (ppid: number, name: RegExp): number[] =>
     .map(Number);
 const rssKb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+/** Proportional set size: shared libc pages counted once across the processes sharing them. */
+const pssKb = (pid: number): number =>
+  Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -65,10 +68,11 @@ async function main(): Promise<void> {
       'case "$MAS_AGENT_ID" in 1[1-5])',
       '  i=0; while [ "$i" -lt 400 ]; do printf \'line %04d %0100d\\n\' "$i" 0; i=$((i + 1)); done',
       "  printf 'end>'; exit 3 ;;",
+      '00)',
+      '  read l',
+      `  head -c ${Math.round((MB * 1024 * 1024 * 3) / 4)} /dev/zero | base64`,
+      "  printf 'DONE\\n' ;;",
       'esac',
-      'read l',
-      `head -c ${Math.round((MB * 1024 * 1024 * 3) / 4)} /dev/zero | base64`,
-      "printf 'DONE\\n'",
       'exec cat >/dev/null',
       '',
     ].join('\n'),
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const server = TmuxTestServer.create();
   const t = await createTestApp(server, {
     MAS_AGENT_COMMAND: agent,
-    MAS_PROMPT_DELAY_MS: '1000',
+    MAS_PROMPT_DELAY_MS: '60000', // the bench types the flood's line itself
     MAS_AGENT_LAUNCH_CHECK_MS: '200',
     MAS_OUTPUT_MAX_BYTES: String(1024 * 1024 * 1024),
   });
@@ -92,7 +96,18 @@ async function main(): Promise<void> {
   const s = (
     await request(t.http)
       .post('/runs')
-      .send({ agents: { metaManager: { id: '00', prompt: 'go' }, units: [] } })
+      .send({
+        agents: {
+          metaManager: { id: '00', prompt: 'go' },
+          units: [
+            {
+              unitId: 1,
+              manager: { id: '10', prompt: 'go' },
+              workers: [{ id: '11', prompt: 'go' }],
+            },
+          ],
+        },
+      })
       .expect(201)
   ).body as { sessionId: string; tmuxSession: string };
   const serverPid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
@@ -100,6 +115,19 @@ async function main(): Promise<void> {
   const t0 = { node: process.cpuUsage(), tmux: cpuMs(serverPid), wall: Date.now() };
   const tees0 = children(serverPid, /tee$/);
   const teeCpu0 = tees0.map(cpuMs);
+  const pane00 = (
+    await server.ok(
+      'list-panes',
+      '-s',
+      '-t',
+      `=${s.tmuxSession}`,
+      '-F',
+      '#{@mas_agent_id} #{pane_id}',
+    )
+  )
+    .split('\n')
+    .find((l) => l.startsWith('00 '))!
+    .split(' ')[1];
   const done = new Promise<void>((resolve) => {
     let tail = '';
     onText = (x) => {
@@ -107,7 +135,9 @@ async function main(): Promise<void> {
       if (tail.includes('DONE')) resolve();
     };
   });
+  await server.ok('send-keys', '-t', pane00, 'go', 'Enter');
   await done;
+  console.error(`flood captured: ${bytes} bytes`);
   const node = process.cpuUsage(t0.node);
   const tees = children(serverPid, /tee$/);
   const result: Record<string, unknown> = {
@@ -123,6 +153,7 @@ async function main(): Promise<void> {
       ).toFixed(1),
     },
     teeRssKb: tees.map(rssKb),
+    teePssKb: tees.map(pssKb),
   };
   // latency: a write to the pane's terminal (as the agent's own write would be) → output callback
   const agentTty = (
