@@ -30,16 +30,12 @@ const TEAM = {
   },
 };
 
-/** Whether a live `tee` writes into this agent's FIFO. */
-function teeOf(agentId: string): boolean {
+/** Whether a live `tee` writes into the FIFO `fifo` (other spec files' tees write into their own). */
+function teeInto(fifo: string): boolean {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-      if (
-        /(^|\/)tee$/.test(argv0) &&
-        readlinkSync(`/proc/${pid}/fd/3`).endsWith(`/${agentId}.fifo`)
-      )
-        return true;
+      if (/(^|\/)tee$/.test(argv0) && readlinkSync(`/proc/${pid}/fd/3`) === fifo) return true;
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -77,6 +73,7 @@ describe('transcript capture through pipe-pane (e2e, real tmux, §10.2, decision
     MAS_PIPE_SECRET: SECRET,
   };
   const outDir = () => path.join(workspace, 'sessions', s.sessionId, 'output');
+  const teeOf = (agentId: string) => teeInto(path.join(outDir(), `${agentId}.fifo`));
   const output = async (agentId: string) =>
     (
       await request(t.http)
