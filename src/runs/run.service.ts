@@ -109,6 +109,7 @@ export class RunService {
       // §10.2: the transcript's capture attaches before any agent pane exists
       const listed = await this.tmux.createSession(plan, created, async (target) => {
         await this.capture.attach(id, target, plan.name, sessionDir);
+        return this.capture.pipeCommands(id, req.roster);
       });
       this.capture.learn(id, listed);
       state.hidden.delete(id);

@@ -102,8 +102,9 @@ export class RestoreService {
     try {
       // §10.2: capture resumes at the same offset, attached before any agent pane exists
       const listed = await this.tmux.createSession(plan, created, async (target) => {
-        if (k.source === 'workspace')
-          await this.capture.attach(k.id, target, plan.name, k.workingDir);
+        if (k.source !== 'workspace') return;
+        await this.capture.attach(k.id, target, plan.name, k.workingDir);
+        return this.capture.pipeCommands(k.id, k.roster);
       });
       this.capture.learn(k.id, listed);
       if (agentPath) await sleep(this.cfg.agentLaunchCheckMs);

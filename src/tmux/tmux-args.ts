@@ -83,9 +83,18 @@ const envArgs = (env: Record<string, string>): string[] =>
   Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 const cmdArgs = (pane: PanePlan): string[] => (pane.command ? ['--', ...pane.command] : []);
 
-function tagPane(target: string, pane: PanePlan): string[][] {
+/**
+ * The agent's transcript pipe (§10.2, decision 0008): `pipe-pane -O` right after the pane appears,
+ * in the same command list, so tmux runs it before it first reads the new pty and no byte escapes.
+ * The command string is the service's own fixed `exec <tee> <path>` (R7's one exception).
+ */
+export type PipeCommands = ReadonlyMap<string, string>;
+
+function tagPane(target: string, pane: PanePlan, pipes?: PipeCommands): string[][] {
   if (!pane.agentId) return [];
+  const pipe = pipes?.get(pane.agentId);
   return [
+    ...(pipe ? [['pipe-pane', '-O', '-t', target, pipe]] : []),
     ['set-option', '-p', '-t', target, '@mas_agent_id', pane.agentId],
     ['set-option', '-p', '-t', target, '@mas_agent_launched', pane.launched ? '1' : '0'],
     ...(pane.unsafe ? [['set-option', '-p', '-t', target, '@mas_agent_unsafe', '1']] : []),
@@ -142,10 +151,14 @@ function windowOptions(name: string, w: WindowPlan): string[][] {
 /**
  * One invocation per further window. Unit windows are built column-major (contract §7.3):
  * split 0 right (→ slot 2), split 0 down (→ slot 1), split 2 down (→ slot 3); extra slots 4, 5
- * are split from the last pane and the window tiled. Each pane is tagged right after it appears,
- * while its index is still known.
+ * are split from the last pane and the window tiled. Each pane is piped (with `pipes`) and tagged
+ * right after it appears, while its index is still known.
  */
-export function createWindowCommands(name: string, w: WindowPlan): string[][] {
+export function createWindowCommands(
+  name: string,
+  w: WindowPlan,
+  pipes?: PipeCommands,
+): string[][] {
   const [p0, ...rest] = w.panes;
   const cmds: string[][] = [
     [
@@ -161,7 +174,7 @@ export function createWindowCommands(name: string, w: WindowPlan): string[][] {
       ...cmdArgs(p0),
     ],
     ...windowOptions(name, w),
-    ...tagPane(exactPane(name, w.index, 0), p0),
+    ...tagPane(exactPane(name, w.index, 0), p0, pipes),
   ];
   const split = (dir: '-h' | '-v', from: number, pane: PanePlan, newIndex: number) => {
     cmds.push([
@@ -175,7 +188,7 @@ export function createWindowCommands(name: string, w: WindowPlan): string[][] {
       ...envArgs(pane.env),
       ...cmdArgs(pane),
     ]);
-    cmds.push(...tagPane(exactPane(name, w.index, newIndex), pane));
+    cmds.push(...tagPane(exactPane(name, w.index, newIndex), pane, pipes));
   };
   if (rest.length >= 3) {
     split('-h', 0, w.panes[2], 1);

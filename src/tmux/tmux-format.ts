@@ -37,6 +37,8 @@ export const TREE_FIELDS = [
   '@mas_agent_id',
   '@mas_agent_launched',
   '@mas_agent_unsafe',
+  // 1 while a pipe-pane runs: the transcript's byte source (§10.2, decision 0008)
+  'pane_pipe',
 ] as const;
 
 /**
@@ -185,6 +187,7 @@ function* parseTreeSteps(stdout: string, nonce: string): Steps<ParseResult> {
       agentId: f[AT['@mas_agent_id']],
       launched: f[AT['@mas_agent_launched']] === '1',
       unsafe: f[AT['@mas_agent_unsafe']] === '1',
+      pipe: f[AT.pane_pipe] === '1',
     };
     w.panes.push(p);
   }

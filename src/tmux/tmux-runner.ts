@@ -215,3 +215,27 @@ function fail(code: string, started: number): RunResult {
     durationMs: Date.now() - started,
   };
 }
+
+/**
+ * Makes FIFOs (mode 0600, whatever the umask) named `names` in the directory open as `dirFd`, by
+ * coreutils `mkfifo` (Node has no mkfifo(3)). The child gets the directory as its fd 3 and every
+ * path goes through it (`/proc/self/fd/3/<name>`): a directory swapped since it was checked cannot
+ * redirect them (A10); mkfifo(3) never follows a final symlink. A name already present is left as it
+ * is (mkfifo fails for it alone): the caller opens and checks every name, so the exit code is moot.
+ * Settles once `mkfifo` has exited or could not be spawned.
+ */
+export function makeFifos(mkfifoBin: string, dirFd: number, names: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(mkfifoBin, ['-m', '600', '--', ...names.map((n) => `/proc/self/fd/3/${n}`)], {
+        env: {},
+        stdio: ['ignore', 'ignore', 'ignore', dirFd],
+      });
+    } catch {
+      return resolve();
+    }
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+}

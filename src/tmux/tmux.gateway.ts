@@ -12,6 +12,7 @@ import {
   packCommands,
   PANE_ID,
   paneScreenCommands,
+  type PipeCommands,
   retarget,
   takeCreatedId,
 } from './tmux-args';
@@ -178,24 +179,24 @@ export class TmuxGateway implements OnModuleDestroy {
   async createSession(
     plan: SessionPlan,
     created: { id?: string } = {},
-    onCreated?: (id: string) => Promise<void>,
+    onCreated?: (id: string) => Promise<PipeCommands | void>,
   ): Promise<TmuxTree> {
     // Window 0 is an idle shell; the secrets are session environment before the first agent pane (A5).
     const secrets = Object.keys(plan.secretEnv).length ? [[[...SOURCE_STDIN]]] : [];
-    const groups = [
-      createSessionCommands(plan),
-      ...secrets,
-      ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w)),
-    ];
-    groups.push([['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]]);
     const nonce = newNonce();
-    groups.push([['list-panes', '-s', '-t', exactSession(plan.name), '-F', treeTemplate(nonce)]]);
+    const rest = (pipes?: PipeCommands): string[][][] => [
+      ...secrets,
+      ...plan.windows.slice(1).map((w) => createWindowCommands(plan.name, w, pipes)),
+      [['select-window', '-t', `=${plan.name}:${plan.selectWindow}`]],
+      [['list-panes', '-s', '-t', exactSession(plan.name), '-F', treeTemplate(nonce)]],
+    ];
+    const first = createSessionCommands(plan);
     let last: RunResult | undefined;
-    // With capture, window 0 is an invocation of its own so the client attaches before agents exist.
-    const invocations = onCreated
-      ? [...packCommands(groups.slice(0, 1)), ...packCommands(groups.slice(1))]
-      : packCommands(groups);
-    for (const [i, packed] of invocations.entries()) {
+    // With capture, window 0 is an invocation of its own so capture is ready (its agent pipes
+    // made) before agents exist; the agent windows are packed once the pipes are known.
+    let invocations = onCreated ? packCommands([first]) : packCommands([first, ...rest()]);
+    for (let i = 0; i < invocations.length; i++) {
+      const packed = invocations[i];
       const session = i === 0 ? exactSession(plan.name) : created.id!;
       const cmds = i === 0 ? packed : retarget(packed, plan.name, session);
       const stdin = cmds.some(isSourceStdin)
@@ -216,10 +217,28 @@ export class TmuxGateway implements OnModuleDestroy {
         throw new TmuxError('TMUX_ERROR', 'tmux did not report the created session', {
           reason: 'parse_failed',
         });
-      // Window 0 holds no agent: transcript capture attaches here, before any agent pane exists (§10.2).
-      if (i === 0 && onCreated) await onCreated(created.id);
+      // Window 0 holds no agent: transcript capture starts here, before any agent pane exists (§10.2).
+      if (i === 0 && onCreated) {
+        const pipes = (await onCreated(created.id)) ?? undefined;
+        invocations = [...invocations, ...packCommands(rest(pipes))];
+      }
     }
     return this.withoutOwnClient(parseTree(takeCreatedId(last!.stdout).rest, nonce).tree);
+  }
+
+  /**
+   * Starts the transcript pipe of panes (§10.2): `pipes` maps a pane id to its fixed
+   * `exec <tee> <path>` (R7's one exception). With `replace`, a pane's pipe is replaced (its old
+   * `tee` gets end of file): at start-up an old pipe may lead to a `tee` that died of SIGPIPE, which
+   * tmux notices only when the pane next prints, dropping that output. Without it (`-o`), a pane
+   * piped by now is left alone.
+   */
+  async pipePanes(pipes: ReadonlyMap<string, string>, replace = false): Promise<void> {
+    const cmds = [...pipes].map(([pane, cmd]) => {
+      if (!PANE_ID.test(pane)) throw new InternalError(`not a pane id: ${pane}`);
+      return ['pipe-pane', '-O', ...(replace ? [] : ['-o']), '-t', pane, cmd];
+    });
+    if (cmds.length) await this.writeChain(cmds, 'pipe-pane');
   }
 
   /** Kills by `$id` or `=name`; "not found" counts as success (contract §4.7 step 4). */

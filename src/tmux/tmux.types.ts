@@ -14,6 +14,8 @@ export interface TmuxPane {
   launched: boolean;
   /** `@mas_agent_unsafe` = 1: the slot's directory failed the A3 check; an idle shell sits there. */
   unsafe: boolean;
+  /** `pane_pipe` = 1: a `pipe-pane` command runs (the transcript's byte source, §10.2). */
+  pipe?: boolean;
 }
 
 export interface TmuxWindow {

@@ -38,6 +38,11 @@ export class CheckedDir {
     return dir;
   }
 
+  /** The descriptor itself, for a child process that must reach the directory the same way (mkfifo). */
+  get fd(): number {
+    return this.fh.fd;
+  }
+
   /** The path that reaches the checked directory itself, whatever has since been renamed around it. */
   get fdPath(): string {
     return `/proc/self/fd/${this.fh.fd}`;

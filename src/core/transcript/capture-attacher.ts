@@ -44,6 +44,7 @@ export class CaptureAttacher {
       (pane, bytes) => c.output(pane, bytes),
       (why) => this.ended(c, client, why),
       START_TIMEOUT_MS,
+      c.pipes !== undefined,
     );
     c.client = client;
     c.startedAt = Date.now();

@@ -21,6 +21,8 @@ export class CaptureClient {
     onOutput: (paneId: string, bytes: Buffer) => void,
     onEnd: (why: CaptureEnd) => void,
     startTimeoutMs: number,
+    /** Bytes come from the panes' pipes (decision 0008): tmux need not escape and send them here too. */
+    private readonly noOutput = false,
   ) {
     this.ready = new Promise<boolean>((resolve) => (this.acked = resolve));
     const reader = new OutputLineReader(onOutput, (line) => this.onLine(line));
@@ -59,7 +61,8 @@ export class CaptureClient {
    */
   private onLine(line: string): void {
     if (line.startsWith('%session-changed ') && this.acked) {
-      this.proc.stdin.write('refresh-client -f ignore-size\n');
+      const flags = this.noOutput ? 'ignore-size,no-output' : 'ignore-size';
+      this.proc.stdin.write(`refresh-client -f ${flags}\n`);
       this.acked(true);
       this.acked = undefined;
     } else if (line.startsWith('%error ')) this.logger.warn(`capture client: ${line}`);

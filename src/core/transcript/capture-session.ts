@@ -2,9 +2,11 @@ import type { Logger } from '@nestjs/common';
 import type { TmuxTree } from '../../tmux/tmux.types';
 import type { CheckedDir } from '../../workspace/checked-dir';
 import type { CaptureClient } from './capture-client';
+import { locateAgents } from '../agent-status';
 import { AgentFiles } from './capture-files';
 import type { CaptureLock } from './capture-lock';
 import { PaneAgents } from './capture-panes';
+import { AgentPipes, type PipeBinaries } from './capture-pipe';
 
 /** What a session's capture needs from the service around it. */
 export interface CaptureDeps {
@@ -16,6 +18,8 @@ export interface CaptureDeps {
   lastWritten?: (agentId: string, at: Date) => void;
   /** One whole listing of a session by name. */
   list: (name: string) => Promise<TmuxTree>;
+  /** With these, each agent's bytes come from its pane's pipe, not the client's `%output`. */
+  pipeBins?: PipeBinaries;
 }
 
 /** The session a capture is for: its id, `$N` and name, as the create, restore or start-up knew them. */
@@ -50,6 +54,8 @@ export class SessionCapture {
   private readonly deadSeen = new Set<string>();
   private readonly files: AgentFiles;
   private readonly panes = new PaneAgents();
+  /** The byte source when set (decision 0008): the client then only tells that the session lives. */
+  readonly pipes?: AgentPipes;
 
   constructor(
     readonly to: CaptureTarget,
@@ -60,16 +66,46 @@ export class SessionCapture {
   ) {
     this.files = new AgentFiles(dir, deps.maxBytes, deps.logger, to.sessionId, to.gapSince);
     this.files.lastWritten = deps.lastWritten;
+    if (deps.pipeBins)
+      this.pipes = new AgentPipes(
+        dir,
+        deps.pipeBins,
+        (agentId, bytes) => this.write(agentId, bytes),
+        deps.logger,
+        to.sessionId,
+      );
   }
 
-  /** Bytes a pane printed, from the client. */
+  /**
+   * Live agent panes of `tree` (this session), pane id → agent id; with `unpipedOnly`, those without
+   * a pipe (a `tee` that died and whose death tmux noticed).
+   */
+  livePanes(tree: TmuxTree, unpipedOnly: boolean): Map<string, string> {
+    const out = new Map<string, string>();
+    const s = tree.sessions.find((x) => x.id === this.to.target && x.name === this.to.tmuxName);
+    if (!s) return out;
+    for (const [agentId, l] of locateAgents(s, Boolean(s.tagSessionId)))
+      if (!l.pane.dead && !(unpipedOnly && l.pane.pipe)) out.set(l.pane.id, agentId);
+    return out;
+  }
+
+  /** A gap from each agent's last written byte to now: its pipe was gone for a while. */
+  gapSinceLastByte(agentIds: Iterable<string>): void {
+    for (const a of agentIds) this.files.gapSinceLastByte(a, new Date(this.startedAt));
+  }
+
+  /**
+   * Bytes a pane printed, from the client's `%output`. An agent with a pipe gets its bytes from the
+   * pipe alone (a client set up with no-output sends none after its first moment); this path is
+   * for agents without one (no `tee` on the machine, a FIFO refused).
+   */
   output(pane: string, bytes: Buffer): void {
     this.closeGap();
     const agentId = this.panes.agentOf(pane);
     if (agentId === '') return;
     if (agentId === undefined) {
       if (this.panes.hold(pane, bytes)) void this.resolvePanes();
-    } else this.write(agentId, bytes);
+    } else this.fromClient(agentId, bytes);
   }
 
   /**
@@ -82,7 +118,7 @@ export class SessionCapture {
     const released = this.panes.learn(tree, this.to.tmuxName, askedAt, settled);
     // after a restart the gap is recorded at once, not only when the agent next prints
     if (this.to.gapSince) for (const agentId of this.panes.agentIds()) this.files.open(agentId);
-    for (const [agentId, chunks] of released) for (const b of chunks) this.write(agentId, b);
+    for (const [agentId, chunks] of released) for (const b of chunks) this.fromClient(agentId, b);
   }
 
   /**
@@ -112,7 +148,8 @@ export class SessionCapture {
    * per dead pane, from its last captured byte (A14-2).
    */
   paneDied(agentId: string, paneId: string): void {
-    if (this.deadSeen.has(paneId) || !this.client) return;
+    // a piped pane is destroyed only once its pipe has drained (tmux's window_pane_destroy_ready)
+    if (this.deadSeen.has(paneId) || !this.client || this.pipes?.has(agentId)) return;
     this.deadSeen.add(paneId);
     this.files.gapSinceLastByte(agentId, new Date(this.startedAt));
   }
@@ -120,6 +157,9 @@ export class SessionCapture {
   /** No more clients; the files close once the current one (if any) has gone. */
   stop(): void {
     this.stopped = true;
+    // at once, not when the client has gone: a next capture (a restarted service) may be reading
+    // these FIFOs already, and unread bytes stay in a FIFO that a live `tee` holds open for it
+    this.pipes?.close();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.client) this.client.close();
@@ -129,7 +169,12 @@ export class SessionCapture {
   /** Closes the files and the directory: nothing more is written for this capture. */
   finish(): void {
     this.lock.release();
+    this.pipes?.close();
     this.files.close();
+  }
+
+  private fromClient(agentId: string, bytes: Buffer): void {
+    if (!this.pipes?.has(agentId)) this.write(agentId, bytes);
   }
 
   private write(agentId: string, bytes: Buffer): void {

@@ -8,7 +8,8 @@ import type { CheckedDir } from '../../workspace/checked-dir';
 import { CaptureAttacher } from './capture-attacher';
 import { openOutputDir } from './capture-dir';
 import { CaptureLock } from './capture-lock';
-import { CaptureReconciler, type LiveSession } from './capture-reconcile';
+import { findPipeBinaries } from './capture-pipe';
+import { CaptureReconciler, type LiveSession, RECONCILE_RETRY_MS } from './capture-reconcile';
 import { SessionCapture } from './capture-session';
 
 /** Bytes one agent printed, at their absolute transcript offset (§10.2), for `output` events. */
@@ -47,6 +48,10 @@ export class CaptureService implements OnModuleDestroy {
   /** Names this instance in `capture.lock` files: another instance, even in this process, keeps off. */
   private readonly owner = randomBytes(6).toString('hex');
   private readonly outputListeners = new Set<(o: CapturedOutput) => void>();
+  /** `tee` and `mkfifo`, resolved once: without them bytes come from `%output` as before. */
+  private readonly pipeBins = findPipeBinaries();
+  /** When each captured session's pipes were last checked (a snapshot checks at most every 5 s). */
+  private readonly pipesChecked = new Map<string, number>();
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -126,9 +131,26 @@ export class CaptureService implements OnModuleDestroy {
         if (at.getTime() > (this.lastOutput.get(key) ?? 0)) this.lastOutput.set(key, at.getTime());
       },
       list: (name) => this.tmux.listSession(name),
+      pipeBins: this.pipeBins,
     });
     this.captures.set(sessionId, c);
     return this.attacher.connect(c);
+  }
+
+  /**
+   * Makes and opens the FIFOs of a create's or restore's agents (after {@link attach}, before their
+   * panes exist) and answers each agent's `pipe-pane` command for the creating invocation (§10.2).
+   * Empty without a capture (another process holds the lock) or without pipes.
+   */
+  async pipeCommands(sessionId: string, agentIds: string[]): Promise<Map<string, string>> {
+    const pipes = this.captures.get(sessionId)?.pipes;
+    if (!pipes) return new Map();
+    try {
+      return await pipes.prepare(agentIds);
+    } catch (e) {
+      this.logger.warn(`transcript ${sessionId}: no pipes (${String(e)})`);
+      return new Map();
+    }
   }
 
   /**
@@ -145,7 +167,38 @@ export class CaptureService implements OnModuleDestroy {
    * live outside the service (A14-7) and those another process captured (A14-5). Bounded per session.
    */
   reconcile(live: LiveSession[]): void {
+    const now = Date.now();
+    for (const s of live) {
+      if (!this.captures.has(s.id)) continue;
+      if (now - (this.pipesChecked.get(s.id) ?? 0) < RECONCILE_RETRY_MS) continue;
+      this.pipesChecked.set(s.id, now);
+      void this.repipe(s.id, { sessions: [s.tmux] }, true);
+    }
     this.reconciler.offer(live);
+  }
+
+  /**
+   * Pipes the live agent panes of `tree` (§10.2), only once this process holds the session's lock.
+   * At start-up and for sessions made live outside the service (`lost` false) every pane's pipe is
+   * replaced: an old `tee` may have died of SIGPIPE unnoticed by tmux; the files record the gap when
+   * opened (`gapSince`). A pipe lost while we capture (`lost`: a `tee` killed, and tmux noticed)
+   * is restarted with a gap from the agent's last byte.
+   */
+  private async repipe(sessionId: string, tree: TmuxTree, lost = false): Promise<void> {
+    const c = this.captures.get(sessionId);
+    if (!c?.pipes) return;
+    const panes = c.livePanes(tree, lost);
+    const cmds = await this.pipeCommands(sessionId, [...panes.values()]);
+    const pipes = new Map<string, string>();
+    for (const [pane, agentId] of panes) {
+      const cmd = cmds.get(agentId);
+      if (cmd) pipes.set(pane, cmd);
+    }
+    if (!pipes.size || this.captures.get(sessionId) !== c) return;
+    if (lost) c.gapSinceLastByte(new Set(panes.values()));
+    await this.tmux
+      .pipePanes(pipes, !lost)
+      .catch((e) => this.logger.warn(`transcript ${sessionId}: panes not piped (${String(e)})`));
   }
 
   /** Agent panes a snapshot shows dead, for their transcripts' gaps (A14-2, capture-session.ts). */
@@ -169,6 +222,7 @@ export class CaptureService implements OnModuleDestroy {
     const c = this.captures.get(sessionId);
     if (!c) return;
     this.captures.delete(sessionId);
+    this.pipesChecked.delete(sessionId);
     c.stop();
   }
 
@@ -176,6 +230,7 @@ export class CaptureService implements OnModuleDestroy {
     if (this.captures.has(s.id)) return true;
     const ok = await this.attach(s.id, s.tmux.id, s.tmuxName, s.sessionDir, s.startedAt, true);
     this.learn(s.id, { sessions: [s.tmux] });
+    if (this.captures.has(s.id)) await this.repipe(s.id, { sessions: [s.tmux] });
     return ok;
   }
 

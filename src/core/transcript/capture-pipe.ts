@@ -1,0 +1,119 @@
+import { accessSync, closeSync, constants as C, fstatSync, openSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Logger } from '@nestjs/common';
+import { makeFifos } from '../../tmux/tmux-runner';
+import type { CheckedDir } from '../../workspace/checked-dir';
+import { SAFE_WORD } from '../../workspace/key-value';
+
+/** The coreutils the pipes need, by absolute path (§10.2: `exec <helper> <file>`, both absolute). */
+export interface PipeBinaries {
+  tee: string;
+  mkfifo: string;
+}
+
+/** Resolved once at start; undefined when either is missing (capture then falls back to `%output`). */
+export function findPipeBinaries(): PipeBinaries | undefined {
+  const find = (name: string) =>
+    ['/usr/bin', '/bin']
+      .map((d) => `${d}/${name}`)
+      .find((p) => {
+        try {
+          accessSync(p, C.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+  const tee = find('tee');
+  const mkfifo = find('mkfifo');
+  return tee && mkfifo ? { tee, mkfifo } : undefined;
+}
+
+export const fifoName = (agentId: string): string => `${agentId}.fifo`;
+
+interface OpenPipe {
+  fd: number;
+  socket: Socket;
+}
+
+/**
+ * One session's agent FIFOs, `output/<agentId>.fifo` (§10.2, decision 0008): each agent pane's
+ * `pipe-pane -O 'exec <tee> /proc/<our pid>/fd/<n>'` writes every byte the pane prints into it, and
+ * the service reads it as a pipe socket (never an fs stream: those block libuv's threadpool).
+ *
+ * The FIFO is made and opened through the checked `output` directory (A10): `O_NOFOLLOW` refuses a
+ * symlink, and the descriptor must be a FIFO of ours, mode 0600, else it is refused (a regular file
+ * swapped in). `tee` is then given our descriptor's `/proc` path, not the FIFO's name, so it reaches
+ * exactly what was checked: no name is resolved again between the check and its open. The FIFO is
+ * held open read-write, so a `tee` that has not opened it yet, or has gone, is never an end of file.
+ */
+export class AgentPipes {
+  private readonly open = new Map<string, OpenPipe>();
+  private closed = false;
+
+  constructor(
+    private readonly dir: CheckedDir,
+    private readonly bins: PipeBinaries,
+    private readonly onBytes: (agentId: string, bytes: Buffer) => void,
+    private readonly logger: Logger,
+    private readonly label: string,
+  ) {}
+
+  has(agentId: string): boolean {
+    return this.open.has(agentId);
+  }
+
+  /**
+   * Makes and opens the FIFOs of `agentIds` not open yet; answers each open one's `pipe-pane`
+   * command. An agent whose FIFO is refused (or could not be made) has none: nothing pipes into it.
+   */
+  async prepare(agentIds: string[]): Promise<Map<string, string>> {
+    const fresh = agentIds.filter((a) => !this.open.has(a) && SAFE_WORD.test(fifoName(a)));
+    if (fresh.length && !this.closed) {
+      await this.dir.verify();
+      await makeFifos(this.bins.mkfifo, this.dir.fd, fresh.map(fifoName));
+    }
+    for (const agentId of fresh) {
+      if (this.closed) break;
+      try {
+        this.openOne(agentId);
+      } catch (e) {
+        this.logger.warn(`transcript ${this.label}/${agentId}: no pipe (${String(e)})`);
+      }
+    }
+    const out = new Map<string, string>();
+    for (const a of agentIds) {
+      const cmd = this.open.has(a) ? this.command(this.open.get(a)!.fd) : undefined;
+      if (cmd) out.set(a, cmd);
+    }
+    return out;
+  }
+
+  /** Stops reading: a `tee` still writing gets SIGPIPE once no reader is left, and tmux clears its pipe. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.open.values()) p.socket.destroy();
+    this.open.clear();
+  }
+
+  private openOne(agentId: string): void {
+    const fd = openSync(this.dir.at(fifoName(agentId)), C.O_RDWR | C.O_NONBLOCK | C.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFIFO() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+      closeSync(fd);
+      throw new Error(`${fifoName(agentId)} is not a FIFO of ours, mode 0600`);
+    }
+    const socket = new Socket({ fd, readable: true, writable: false });
+    socket.on('data', (b: Buffer) => this.onBytes(agentId, b));
+    socket.on('error', (e) => this.logger.warn(`transcript ${this.label}/${agentId}: ${e}`));
+    this.open.set(agentId, { fd, socket });
+  }
+
+  /** R7's one exception: a fixed template of absolute, service-chosen safe words, no request text. */
+  private command(fd: number): string | undefined {
+    const target = `/proc/${process.pid}/fd/${fd}`;
+    return SAFE_WORD.test(this.bins.tee) && SAFE_WORD.test(target)
+      ? `exec ${this.bins.tee} ${target}`
+      : undefined;
+  }
+}
