@@ -10,7 +10,12 @@ import { TmuxGateway } from './tmux.gateway';
 const nonceOf = (args: string[]): string =>
   args.includes('-F') ? args[args.indexOf('-F') + 1].slice(RS.length, RS.length + 12) : '';
 
-function row(session: number, pane: number, nonce = ''): string {
+function row(
+  session: number,
+  pane: number,
+  nonce = '',
+  extra: Record<string, string> = {},
+): string {
   const v: Record<string, string> = Object.fromEntries(TREE_FIELDS.map((f) => [f, '']));
   Object.assign(v, {
     session_id: `$${session}`,
@@ -22,6 +27,7 @@ function row(session: number, pane: number, nonce = ''): string {
     pane_index: String(pane),
     session_created: '1',
     window_panes: '14',
+    ...extra,
   });
   return RS + nonce + TREE_FIELDS.map((f) => v[f]).join(FS);
 }
@@ -55,6 +61,29 @@ describe(TmuxGateway.name, () => {
     sut = new TmuxGateway(new ScriptedRunner((args) => ({ stdout: forged(nonceOf(args)) })));
     const tree = await sut.listTree();
     expect(tree.sessions.map((x) => x.id)).toEqual(['$3']); // the forged line joined session 1's record, which is dropped
+  });
+
+  it('a pane dead without exit status makes tmux reap its children, then lists again (decision 0008)', async () => {
+    let reaped = false;
+    const runner = new ScriptedRunner((args) => {
+      if (args[0] === 'run-shell') reaped = true;
+      const dead = reaped ? { pane_dead: '1', pane_dead_status: '3' } : { pane_dead: '1' };
+      return { stdout: args[0] === 'run-shell' ? '' : `${row(1, 0, nonceOf(args), dead)}\n` };
+    });
+    sut = new TmuxGateway(runner);
+    expect((await sut.listTree()).sessions[0].windows[0].panes[0].deadStatus).toBe(3);
+    expect(runner.calls.map((c) => c.join(' '))).toEqual([
+      expect.stringMatching(/^list-panes -a /),
+      'run-shell exit 0',
+      expect.stringMatching(/^list-panes -a /),
+    ]);
+    // a pane the nudge did not help costs one more listing at most once a second
+    reaped = false;
+    runner.calls = [];
+    expect((await sut.listSession('mas-00000001')).sessions[0].windows[0].panes[0].deadStatus).toBe(
+      null,
+    );
+    expect(runner.calls.map((c) => c[0])).toEqual(['list-panes']);
   });
 
   it('treats "no server running" as an empty tree', async () => {

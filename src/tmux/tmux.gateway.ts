@@ -35,6 +35,7 @@ import {
 import type { ControlProcess, RunResult, TmuxRunner } from './tmux-runner';
 import { isNoServer } from './tmux.errors';
 import { TMUX_RUNNER } from './tmux.constants';
+import { ReapNudge } from './unreaped';
 import type { SessionPlan, TmuxTree } from './tmux.types';
 
 /**
@@ -50,6 +51,7 @@ export class TmuxGateway implements OnModuleDestroy {
    * process has left tmux: listings subtract them like the control channel's own (A15).
    */
   readonly captureNames = new Set<string>();
+  private readonly reap = new ReapNudge();
 
   constructor(
     @Inject(TMUX_RUNNER) private readonly runner: TmuxRunner,
@@ -92,6 +94,11 @@ export class TmuxGateway implements OnModuleDestroy {
 
   /** The whole server in one `list-panes -a -F` call (T-10); no server = empty tree (T-06). */
   async listTree(): Promise<TmuxTree> {
+    const tree = await this.listTreeOnce();
+    return (await this.nudged(tree)) ? this.listTreeOnce() : tree;
+  }
+
+  private async listTreeOnce(): Promise<TmuxTree> {
     const nonce = newNonce();
     const r = await this.tmux.read({
       args: ['list-panes', '-a', '-f', MAS_FILTER, '-F', treeTemplate(nonce)],
@@ -134,6 +141,29 @@ export class TmuxGateway implements OnModuleDestroy {
    * that does not grow with the number of sessions on the server. A missing session is an empty tree.
    */
   async listSession(name: string, viaControl = false): Promise<TmuxTree> {
+    const tree = await this.listSessionOnce(name, viaControl);
+    return (await this.nudged(tree)) ? this.listSessionOnce(name, viaControl) : tree;
+  }
+
+  /** Whether tmux was just made to reap exited children that `tree` shows unreaped (unreaped.ts). */
+  private async nudged(tree: TmuxTree): Promise<boolean> {
+    if (!this.reap.due(tree)) return false;
+    const args = ReapNudge.ARGS;
+    try {
+      await this.tmux.read({
+        args,
+        op: 'run-shell',
+        noServerOk: true,
+        control: { commands: [args] },
+      });
+      return true;
+    } catch (e) {
+      this.logger.warn(`could not make tmux reap exited panes: ${String(e)}`);
+      return false;
+    }
+  }
+
+  private async listSessionOnce(name: string, viaControl: boolean): Promise<TmuxTree> {
     const nonce = newNonce();
     const args = ['list-panes', '-s', '-t', exactSession(name), '-F', treeTemplate(nonce)];
     // A write's re-read rides a control client that already runs (decision 0006). It never starts
