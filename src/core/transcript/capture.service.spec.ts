@@ -85,6 +85,14 @@ describe('CaptureService re-attach (§10.2, §10.4)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('an attach that ends after shutdown captures nothing (no file or FIFO left open: Jest waited on them)', async () => {
+    const late = svc.attach('s2', '$4', 'mas-bbbbbbbb', dir);
+    svc.onModuleDestroy();
+    expect(await late).toBe(false);
+    expect(svc.isCapturing('s2')).toBe(false);
+    expect(procs).toHaveLength(1);
+  });
+
   it('a client that exits unasked: activity unknown until a new client is on; the gap is recorded before its bytes', async () => {
     expect(svc.activity('s1', '10', true).activity).toBe('working');
     procs[0].exit();

@@ -52,6 +52,8 @@ export class CaptureService implements OnModuleDestroy {
   private readonly pipeBins = findPipeBinaries();
   /** When each captured session's pipes were last checked (a snapshot checks at most every 5 s). */
   private readonly pipesChecked = new Map<string, number>();
+  /** Shut down: a create, restore or adoption still under way must not open files (or FIFOs) now. */
+  private destroyed = false;
 
   constructor(
     @Inject(MAS_CONFIG) private readonly cfg: MasConfig,
@@ -112,6 +114,10 @@ export class CaptureService implements OnModuleDestroy {
       dir = await openOutputDir(sessionDir);
     } catch (e) {
       this.logger.warn(`no transcript for ${sessionId}: ${String(e)}`);
+      return false;
+    }
+    if (this.destroyed) {
+      void dir.close();
       return false;
     }
     // a reconciliation never replaces a capture a create or restore began meanwhile
@@ -247,6 +253,7 @@ export class CaptureService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.destroyed = true;
     for (const id of [...this.captures.keys()]) this.detach(id);
   }
 
