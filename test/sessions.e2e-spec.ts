@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import request from 'supertest';
+import { CaptureService } from '../src/core/transcript/capture.service';
 import { createTestApp, type TestApp } from './support/create-test-app';
 import { TmuxTestServer } from './support/tmux-server';
 import { writeSessionDir, idWithShort } from './support/workspace-fixture';
@@ -268,6 +269,10 @@ describe('sessions (e2e, real tmux)', () => {
         'sleep 600',
       );
     }
+    // the first listing makes transcript capture adopt them (§10.2): its pipe-pane writes are
+    // tmux calls of their own, which must not race the count
+    await request(t.http).get('/sessions?limit=1').expect(200);
+    await t.app.get(CaptureService).reconciled();
     const before = t.gateway.calls;
     const res = await request(t.http).get('/sessions?status=inactive&limit=100').expect(200);
     expect(res.body.total).toBeGreaterThanOrEqual(50);
