@@ -1,4 +1,5 @@
 import os, subprocess, time, sys
+# usage: 0008-pipe-zombie.py [nopipe|pipe] [long] [reap]   (load the cores first, e.g. two `yes > /dev/null`)
 S='/tmp/zz/sock'
 def t(*a): return subprocess.run(['tmux','-S',S,'-f','/dev/null',*a],capture_output=True,text=True).stdout
 zombies_total=0
@@ -25,5 +26,10 @@ for trial in range(8):
     z=subprocess.run('ps -eo stat,cmd | grep "^Z" | grep agent.sh | wc -l',shell=True,capture_output=True,text=True).stdout.strip()
     nostatus=sum(1 for l in out.splitlines() if 'dead=1' in l and 'status= ' in l+' ')
     print(trial, 'zombies', z, 'dead-without-status', nostatus)
+    if nostatus and 'reap' in sys.argv:
+        # what the service does (src/tmux/unreaped.ts): a job's exit makes tmux reap every child
+        t('run-shell','exit 0')
+        out=t('list-panes','-a','-F','#{pane_id} dead=#{pane_dead} status=#{pane_dead_status}')
+        print('  after run-shell:', sum(1 for l in out.splitlines() if 'dead=1' in l and 'status= ' in l+' '), 'without status')
     for fd in fds: os.close(fd)
 subprocess.run(['tmux','-S',S,'kill-server'],capture_output=True)
