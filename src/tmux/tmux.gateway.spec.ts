@@ -67,7 +67,9 @@ describe(TmuxGateway.name, () => {
     let reaped = false;
     const runner = new ScriptedRunner((args) => {
       if (args[0] === 'run-shell') reaped = true;
-      const dead = reaped ? { pane_dead: '1', pane_dead_status: '3' } : { pane_dead: '1' };
+      const dead = reaped
+        ? { pane_dead: '1', pane_dead_status: '3' }
+        : { pane_dead: '1', pane_dead_status: '' };
       return { stdout: args[0] === 'run-shell' ? '' : `${row(1, 0, nonceOf(args), dead)}\n` };
     });
     sut = new TmuxGateway(runner);
