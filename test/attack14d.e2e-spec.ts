@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
-import { scrubbedEnv } from './support/tmux-server';
+import { startService, type ServiceProcess } from './support/service-process';
+import { scrubbedEnv, TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
 
 const ROOT = path.join(__dirname, '..');
@@ -175,4 +176,136 @@ describe('A14d: deployment B — the service in its own pid namespace drives a t
       decoyFilesChanged: [],
     });
   }, 60000);
+});
+
+/** VmRSS of a process, in KiB. */
+const rssKiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+describe('A14d: the pipe under a stalled or starved service (e2e, real service process, private tmux)', () => {
+  let server: TmuxTestServer;
+  let svc: ServiceProcess;
+  let dir: string;
+  const ws = () => path.join(dir, 'ws');
+  /** While `<dir>/flood` exists, new agents 10 and 11 print without pause (as an agent dumping a build log does); every other agent prints one line and waits. */
+  const agentScript = () =>
+    [
+      '#!/bin/sh',
+      'printf \'hello %s\\n\' "$MAS_AGENT_ID"',
+      `if [ -e ${dir}/flood ]; then case "$MAS_AGENT_ID" in 1[01]) exec yes "$MAS_AGENT_ID $(printf %0200d 0)" ;; esac; fi`,
+      'exec sleep 100000',
+      '',
+    ].join('\n');
+  const team = (ids: string[]) => ({
+    agents: {
+      metaManager: { id: '00', prompt: 'p' },
+      units: [
+        {
+          unitId: 1,
+          manager: { id: '10', prompt: 'p' },
+          workers: ids.filter((i) => /^1[1-3]$/.test(i)).map((id) => ({ id, prompt: 'p' })),
+        },
+        ...(ids.some((i) => i.startsWith('2'))
+          ? [2, 3].map((u) => ({
+              unitId: u,
+              manager: { id: `${u}0`, prompt: 'p' },
+              workers: [1, 2, 3].map((x) => ({ id: `${u}${x}`, prompt: 'p' })),
+            }))
+          : []),
+      ],
+    },
+  });
+
+  beforeAll(async () => {
+    dir = realpathSync(mkdtempSync('/tmp/a14d-'));
+    mkdirSync(ws());
+    writeFileSync(path.join(dir, 'agent'), agentScript(), { mode: 0o755 });
+    server = TmuxTestServer.create();
+    svc = await startService({
+      MAS_WORKSPACE_ROOT: ws(),
+      MAS_TMUX_SOCKET: server.socket,
+      MAS_TMUX_CONFIG: server.config,
+      MAS_AGENT_COMMAND: path.join(dir, 'agent'),
+      MAS_AGENT_PROCESS_NAMES: 'sleep,yes',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+      MAS_PROMPT_DELAY_MS: '60000',
+      MAS_OUTPUT_MAX_BYTES: '65536',
+      MAS_RATE_LIMIT_RUNS: '1000',
+    });
+  }, 90000);
+
+  afterAll(async () => {
+    if (svc?.alive()) svc.proc.kill('SIGCONT');
+    await svc?.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('A14d-2 (doubtful reading): while the service is stalled (SIGSTOP, 12 s) and two agents print without pause, the tmux server does not buffer their output without bound', async () => {
+    writeFileSync(path.join(dir, 'flood'), '');
+    const created = await post(`${svc.url}/runs`, team(['00', '10', '11']));
+    rmSync(path.join(dir, 'flood'));
+    expect(created.status).toBe(201);
+    const sid = created.body.sessionId as string;
+    await waitFor(
+      async () =>
+        ((await json(`${svc.url}/sessions/${sid}/agents/11/output?limit=1`)).body.end as number) >
+        1_000_000,
+      20000,
+    );
+    const tmuxPid = Number((await server.ok('display-message', '-p', '#{pid}')).trim());
+    const before = rssKiB(tmuxPid);
+    svc.proc.kill('SIGSTOP');
+    try {
+      // the stall is the parameter of this test: a fixed time, not a condition to wait for
+      await new Promise((r) => setTimeout(r, 12000));
+    } finally {
+      svc.proc.kill('SIGCONT');
+    }
+    const grownMiB = (rssKiB(tmuxPid) - before) / 1024;
+    await post(`${svc.url}/sessions/${sid}/stop`, { force: true });
+    // a stalled reader should cost a pipe's worth per pane (64 KiB FIFO, tee's buffer), not every
+    // byte printed meanwhile: tmux queues a pipe-pane's output in memory with no limit
+    expect(Math.round(grownMiB)).toBeLessThan(32);
+  }, 90000);
+
+  it('A14d-3: a /runs that runs out of descriptors while opening its FIFOs (nofile) leaves nothing behind once descriptors are back: no tmux session, no directory, no descriptor held (R13, §4.9, A6)', async () => {
+    const first = await post(`${svc.url}/runs`, team(['00', '10', '11']));
+    expect(first.status).toBe(201);
+    const firstId = first.body.sessionId as string;
+    await waitFor(
+      async () =>
+        ((await json(`${svc.url}/sessions/${firstId}/agents/11/output?limit=1`)).body
+          .end as number) > 0,
+      10000,
+    );
+    const pid = svc.proc.pid!;
+    const hard = /Max open files\s+\d+\s+(\d+)/.exec(
+      readFileSync(`/proc/${pid}/limits`, 'utf8'),
+    )![1];
+    const fdsBefore = fdCount(pid);
+    const state = async () => ({
+      tmuxSessions: (await server.sessionNames()).length,
+      sessionDirs: readdirSync(path.join(ws(), 'sessions')).length,
+      listed: ((await json(`${svc.url}/sessions?status=all`)).body.total as number) ?? -1,
+      extraFds: Math.max(0, fdCount(pid) - fdsBefore - 2),
+    });
+    const clean = await state();
+    // a few descriptors to spare: the create's first steps pass, its 13 FIFOs do not all open
+    expect((await run(['prlimit', `--pid=${pid}`, `--nofile=${fdsBefore + 8}:`])).code).toBe(0);
+    let second: { status: number; body: Record<string, unknown> };
+    try {
+      second = await post(`${svc.url}/runs`, team(['00', '10', '11', '12', '13', '20', '30']));
+    } finally {
+      expect((await run(['prlimit', `--pid=${pid}`, `--nofile=${hard}:`])).code).toBe(0);
+    }
+    expect(second.status).not.toBe(201);
+    // descriptors are back: whatever the failed create began is undone within a few seconds
+    await waitFor(async () => JSON.stringify(await state()) === JSON.stringify(clean), 12000).catch(
+      () => undefined,
+    );
+    expect(await state()).toEqual(clean);
+    await post(`${svc.url}/sessions/${firstId}/stop`, { force: true });
+  }, 90000);
 });
