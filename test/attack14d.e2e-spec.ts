@@ -10,6 +10,8 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import request from 'supertest';
+import { createTestApp, type TestApp } from './support/create-test-app';
 import { startService, type ServiceProcess } from './support/service-process';
 import { scrubbedEnv, TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
@@ -308,4 +310,85 @@ describe('A14d: the pipe under a stalled or starved service (e2e, real service p
     expect(await state()).toEqual(clean);
     await post(`${svc.url}/sessions/${firstId}/stop`, { force: true });
   }, 90000);
+});
+
+describe('A14d: an agent whose FIFO is refused (A10) after a restore (e2e, in-process app, private tmux)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+  /** Every agent prints `ready <id>`; 11 then prints a numbered tick every 0.1 s. */
+  const AGENT = path.join(__dirname, 'support', 'reattach-agent');
+
+  beforeAll(async () => {
+    server = TmuxTestServer.create();
+    t = await createTestApp(server, {
+      MAS_AGENT_COMMAND: AGENT,
+      MAS_AGENT_PROCESS_NAMES: 'sh',
+      MAS_PROMPT_DELAY_MS: '60000',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+      MAS_ACTIVITY_IDLE_MS: '1000',
+    });
+  }, 30000);
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+  });
+
+  it('A14d-4: an agent printing after a restore whose FIFO was replaced by a regular file is captured, or its loss is recorded as a gap with activity `unknown` — never silently dropped while it reads `idle` (§10.2 MUST, §10.4)', async () => {
+    const team = {
+      agents: {
+        metaManager: { id: '00', prompt: 'p' },
+        units: [
+          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
+        ],
+      },
+    };
+    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+      sessionId: string;
+    };
+    const out = async () =>
+      (await request(t.http).get(`/sessions/${s.sessionId}/agents/11/output?limit=1`).expect(200))
+        .body as { end: number };
+    const gaps = () => {
+      const f = path.join(t.workspace, 'sessions', s.sessionId, 'output', '11.json');
+      try {
+        return (JSON.parse(readFileSync(f, 'utf8')) as { gaps: unknown[] }).gaps.length;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor(async () => (await out()).end > 100, 10000);
+    await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
+    const endAtStop = (await out()).end;
+    const gapsAtStop = gaps();
+    // while stopped, 11's FIFO becomes a regular file (0600, ours): refused at the restore (A10)
+    const fifo = path.join(t.workspace, 'sessions', s.sessionId, 'output', '11.fifo');
+    rmSync(fifo);
+    writeFileSync(fifo, 'not a fifo\n', { mode: 0o600 });
+    await request(t.http)
+      .post(`/sessions/${s.sessionId}/restore`)
+      .send({ startAgents: true })
+      .expect(200);
+    // 11 prints `ready 11` and then a tick every 0.1 s: 4 s of it
+    const seen = async () => {
+      const a = (await request(t.http).get(`/sessions/${s.sessionId}/agents`).expect(200)).body
+        .agents as Array<{ agentId: string; activity: string }>;
+      return {
+        captured: (await out()).end > endAtStop,
+        gapRecorded: gaps() > gapsAtStop,
+        activity: a.find((x) => x.agentId === '11')!.activity,
+      };
+    };
+    await waitFor(async () => {
+      const v = await seen();
+      return v.captured || v.gapRecorded;
+    }, 6000).catch(() => undefined);
+    const v = await seen();
+    expect(readFileSync(fifo, 'utf8')).toBe('not a fifo\n');
+    expect({ capturedOrGap: v.captured || v.gapRecorded, activity: v.activity }).toEqual({
+      capturedOrGap: true,
+      activity: v.captured ? 'working' : 'unknown',
+    });
+    await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
+  }, 60000);
 });
