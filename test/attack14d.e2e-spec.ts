@@ -392,3 +392,65 @@ describe('A14d: an agent whose FIFO is refused (A10) after a restore (e2e, in-pr
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
   }, 60000);
 });
+
+describe('A14d: an agent that exits in the middle of a character (e2e, in-process app, private tmux)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = realpathSync(mkdtempSync('/tmp/a14d-'));
+    // `hello`, then the first two bytes of a euro sign (E2 82 AC), and exit: the last character never completes
+    writeFileSync(path.join(dir, 'agent'), "#!/bin/sh\nprintf 'hello\\n\\342\\202'\nexit 0\n", {
+      mode: 0o755,
+    });
+    server = TmuxTestServer.create();
+    t = await createTestApp(server, {
+      MAS_AGENT_COMMAND: path.join(dir, 'agent'),
+      MAS_PROMPT_DELAY_MS: '60000',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+    });
+  }, 30000);
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('A14d-5 (doubtful reading): a raw reader following `next` reaches `end` of a stopped session whose agent died mid-character (§10.2: bytes available always advance a read; invalid sequences read as U+FFFD)', async () => {
+    const team = {
+      agents: {
+        metaManager: { id: '00', prompt: 'p' },
+        units: [
+          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
+        ],
+      },
+    };
+    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+      sessionId: string;
+    };
+    const read = async (from: number) =>
+      (
+        await request(t.http)
+          .get(`/sessions/${s.sessionId}/agents/00/output?from=${from}&format=raw`)
+          .expect(200)
+      ).body as { next: number; end: number; data: string };
+    await waitFor(async () => (await read(0)).end === 'hello\r\n'.length + 2, 10000);
+    // the session is over: the two bytes will never become a character
+    await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
+    let from = 0;
+    let data = '';
+    let r = await read(from);
+    for (let i = 0; i < 5 && from < r.end; i++) {
+      r = await read(from);
+      data += r.data;
+      from = r.next;
+    }
+    expect({ next: from, end: r.end, data }).toEqual({
+      next: r.end,
+      end: 'hello\r\n'.length + 2,
+      data: 'hello\r\n\ufffd',
+    });
+  }, 60000);
+});
