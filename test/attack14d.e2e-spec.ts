@@ -454,3 +454,53 @@ describe('A14d: an agent that exits in the middle of a character (e2e, in-proces
     });
   }, 60000);
 });
+
+describe('A14d: a tmux server left with no session (exit-empty off, or a client keeping it up) (e2e, in-process app)', () => {
+  let server: TmuxTestServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    server = TmuxTestServer.create();
+    // the user's configuration applies on the default server (§7.1); tmux 3.x's `exit-empty off`
+    // keeps the server up with no session, as orphaned clients of a killed service did in this run
+    writeFileSync(server.config, 'set -g exit-empty off\n');
+    t = await createTestApp(server, {
+      MAS_AGENT_COMMAND: path.join(__dirname, 'support', 'reattach-agent'),
+      MAS_PROMPT_DELAY_MS: '60000',
+      MAS_AGENT_LAUNCH_CHECK_MS: '200',
+    });
+  }, 30000);
+
+  afterAll(async () => {
+    await t.close();
+    await server.stop();
+  });
+
+  it('A14d-6: after the last session stops, a server with no session is "no live sessions" (§7.2): list answers 200 and a new /runs 201, the breaker stays closed (R5)', async () => {
+    const team = {
+      agents: {
+        metaManager: { id: '00', prompt: 'p' },
+        units: [
+          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
+        ],
+      },
+    };
+    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+      sessionId: string;
+    };
+    await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
+    expect(await server.sessionNames()).toEqual([]);
+    // a few reads and the capture's own re-attach attempts, as a client polling the list would make
+    const lists: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      lists.push((await request(t.http).get('/sessions')).status);
+      await new Promise((r) => setTimeout(r, 600));
+    }
+    const again = await request(t.http).post('/runs').send(team);
+    expect({ lists, runs: again.status, code: again.body.code }).toEqual({
+      lists: [200, 200, 200, 200, 200, 200],
+      runs: 201,
+      code: undefined,
+    });
+  }, 60000);
+});
