@@ -274,7 +274,10 @@ describe('sessions (e2e, real tmux)', () => {
     await request(t.http).get('/sessions?limit=1').expect(200);
     await t.app.get(CaptureService).reconciled();
     const before = t.gateway.calls;
+    const ops: string[] = [];
+    t.gateway.observeCalls({ callEnded: (c) => ops.push(JSON.stringify(c)) });
     const res = await request(t.http).get('/sessions?status=inactive&limit=100').expect(200);
+    console.log('OPS', t.gateway.calls - before, ops);
     expect(res.body.total).toBeGreaterThanOrEqual(50);
     expect(t.gateway.calls - before).toBe(1);
   });

@@ -22,6 +22,8 @@ export type FailureClass =
 /** First-line stderr markers of tmux 3.3a (T-60); the only code that reads stderr. */
 const MARKERS: [RegExp, FailureClass][] = [
   [/^no server running on /, 'NO_SERVER'],
+  // a server up with no session at all (exit-empty off, or kept up by clients): nothing of ours runs
+  [/^no current target/, 'NO_SERVER'],
   [/^error connecting to .*\((No such file or directory|Connection refused)\)/, 'NO_SERVER'],
   [/^error connecting to /, 'MISCONFIG'],
   [/has unsafe permissions/, 'MISCONFIG'],
