@@ -35,10 +35,10 @@ describe('AgentPipes (§10.2, A10, decision 0008)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('makes a 0600 FIFO, answers `exec <tee> /proc/<pid>/fd/<n>`, and reads what is written into it', async () => {
+  it('makes a 0600 FIFO, answers `exec <tee> <its absolute path>`, and reads what is written into it', async () => {
     const cmds = await pipes.prepare(['10']);
     expect(cmds.get('10')).toMatch(
-      new RegExp(`^exec /(usr/)?bin/tee /proc/${process.pid}/fd/[0-9]+$`),
+      new RegExp(`^exec /(usr/)?bin/tee ${path.join(root, 'output', '10.fifo')}$`),
     );
     const st = lstatSync(path.join(root, 'output', '10.fifo'));
     expect({ fifo: st.isFIFO(), mode: st.mode & 0o777 }).toEqual({ fifo: true, mode: 0o600 });

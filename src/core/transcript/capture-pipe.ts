@@ -1,5 +1,6 @@
 import { accessSync, closeSync, constants as C, fstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
+import * as path from 'node:path';
 import type { Logger } from '@nestjs/common';
 import { makeFifos } from '../../tmux/tmux-runner';
 import type { CheckedDir } from '../../workspace/checked-dir';
@@ -38,14 +39,17 @@ interface OpenPipe {
 
 /**
  * One session's agent FIFOs, `output/<agentId>.fifo` (§10.2, decision 0008): each agent pane's
- * `pipe-pane -O 'exec <tee> /proc/<our pid>/fd/<n>'` writes every byte the pane prints into it, and
- * the service reads it as a pipe socket (never an fs stream: those block libuv's threadpool).
+ * `pipe-pane -O 'exec <tee> <session dir>/output/<agentId>.fifo'` writes every byte the pane prints
+ * into it, and the service reads it as a pipe socket (never an fs stream: those block libuv's pool).
  *
  * The FIFO is made and opened through the checked `output` directory (A10): `O_NOFOLLOW` refuses a
- * symlink, and the descriptor must be a FIFO of ours, mode 0600, else it is refused (a regular file
- * swapped in). `tee` is then given our descriptor's `/proc` path, not the FIFO's name, so it reaches
- * exactly what was checked: no name is resolved again between the check and its open. The FIFO is
- * held open read-write, so a `tee` that has not opened it yet, or has gone, is never an end of file.
+ * symlink, and the descriptor must be a FIFO of ours, mode 0600, else it is refused. `tee` gets the
+ * FIFO's absolute path, the one form §10.2 allows, because it must mean the same file to a tmux
+ * server in another pid namespace (docs/deploy.md B, where the workspace has the same path on both
+ * sides): a `/proc/<our pid>/fd/<n>` there named another process's descriptor (A14d-1). What that
+ * leaves open: a same-user process that swaps the name between our check and `tee`'s open (a few
+ * ms) can redirect the pane's bytes. The FIFO is held open read-write, so a `tee` that has not
+ * opened it yet, or has gone, is never an end of file.
  */
 export class AgentPipes {
   private readonly open = new Map<string, OpenPipe>();
@@ -83,7 +87,7 @@ export class AgentPipes {
     }
     const out = new Map<string, string>();
     for (const a of agentIds) {
-      const cmd = this.open.has(a) ? this.command(this.open.get(a)!.fd) : undefined;
+      const cmd = this.open.has(a) ? this.command(a) : undefined;
       if (cmd) out.set(a, cmd);
     }
     return out;
@@ -110,8 +114,8 @@ export class AgentPipes {
   }
 
   /** R7's one exception: a fixed template of absolute, service-chosen safe words, no request text. */
-  private command(fd: number): string | undefined {
-    const target = `/proc/${process.pid}/fd/${fd}`;
+  private command(agentId: string): string | undefined {
+    const target = path.join(this.dir.expected, fifoName(agentId));
     return SAFE_WORD.test(this.bins.tee) && SAFE_WORD.test(target)
       ? `exec ${this.bins.tee} ${target}`
       : undefined;
