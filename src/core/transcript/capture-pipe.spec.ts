@@ -3,6 +3,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   closeSync,
   rmSync,
   symlinkSync,
@@ -50,12 +51,15 @@ describe('AgentPipes (§10.2, A10, decision 0008)', () => {
     expect(got).toEqual([['10', 'hello']]);
   });
 
-  it('refuses a symlink or a regular file where the FIFO should be (A10): no command', async () => {
+  it('replaces a symlink or a regular file where the FIFO should be by a FIFO of ours, never writing through it (A10, A14d-4)', async () => {
     const bait = path.join(root, 'bait');
     writeFileSync(bait, 'x');
     symlinkSync(bait, path.join(root, 'output', '11.fifo'));
     writeFileSync(path.join(root, 'output', '12.fifo'), 'regular', { mode: 0o600 });
     const cmds = await pipes.prepare(['11', '12', '13']);
-    expect([...cmds.keys()]).toEqual(['13']);
+    expect([...cmds.keys()]).toEqual(['11', '12', '13']);
+    for (const id of ['11', '12'])
+      expect(lstatSync(path.join(root, 'output', `${id}.fifo`)).isFIFO()).toBe(true);
+    expect(readFileSync(bait, 'utf8')).toBe('x');
   });
 });

@@ -1,4 +1,13 @@
-import { accessSync, closeSync, constants as C, fstatSync, openSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as C,
+  fstatSync,
+  lstatSync,
+  openSync,
+  type Stats,
+  unlinkSync,
+} from 'node:fs';
 import { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from '@nestjs/common';
@@ -31,6 +40,9 @@ export function findPipeBinaries(): PipeBinaries | undefined {
 }
 
 export const fifoName = (agentId: string): string => `${agentId}.fifo`;
+
+const isOurFifo = (st: Stats): boolean =>
+  st.isFIFO() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
 
 interface OpenPipe {
   fd: number;
@@ -75,6 +87,7 @@ export class AgentPipes {
     const fresh = agentIds.filter((a) => !this.open.has(a) && SAFE_WORD.test(fifoName(a)));
     if (fresh.length && !this.closed) {
       await this.dir.verify();
+      for (const a of fresh) this.clearImpostor(fifoName(a));
       await makeFifos(this.bins.mkfifo, this.dir.fd, fresh.map(fifoName));
     }
     for (const agentId of fresh) {
@@ -100,10 +113,29 @@ export class AgentPipes {
     this.open.clear();
   }
 
+  /**
+   * Removes what sits at our FIFO's name but is no FIFO of ours with mode 0600 (a symlink, a regular
+   * file, a FIFO another made): left there, it would keep the agent from being captured, silently,
+   * for as long as the session lives (A14d-4). Unlinking a symlink never touches its target.
+   */
+  private clearImpostor(name: string): void {
+    try {
+      const st = lstatSync(this.dir.at(name));
+      if (isOurFifo(st)) return;
+      unlinkSync(this.dir.at(name));
+      this.logger.warn(
+        `transcript ${this.label}: removed ${name}, which was not a FIFO of ours (A10)`,
+      );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.logger.warn(`transcript ${this.label}: ${name} (${String(e)})`);
+    }
+  }
+
   private openOne(agentId: string): void {
     const fd = openSync(this.dir.at(fifoName(agentId)), C.O_RDWR | C.O_NONBLOCK | C.O_NOFOLLOW);
     const st = fstatSync(fd);
-    if (!st.isFIFO() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    if (!isOurFifo(st)) {
       closeSync(fd);
       throw new Error(`${fifoName(agentId)} is not a FIFO of ours, mode 0600`);
     }
