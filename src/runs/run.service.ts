@@ -183,6 +183,8 @@ export class RunService {
     createdId: string | undefined,
     cause: unknown,
   ): Promise<boolean> {
+    // first: its FIFOs and files hold descriptors the rollback's own tmux call may need (A14d-3)
+    this.capture.detach(id);
     if (tmuxTried && !(await rollbackTmux(this.tmux, id, createdId, this.logger, cause))) {
       // tmux did not answer: the session may still appear (T-51). Its directory and index entry stay,
       // so it is then a workspace session (stoppable, restorable), never agents in a deleted directory.

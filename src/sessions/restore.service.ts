@@ -146,6 +146,8 @@ export class RestoreService {
       };
     } catch (e) {
       const duplicate = e instanceof TmuxDuplicateError && !created.id;
+      // first: its FIFOs and files hold descriptors the rollback's own tmux call may need (A14d-3)
+      if (!duplicate) this.capture.detach(k.id);
       const complete =
         duplicate || (await rollbackTmux(this.tmux, k.id, created.id, this.logger, e));
       await this.writer.setIndexStatus(k.id, previous ?? 'stopped').catch(() => undefined);
