@@ -35,6 +35,7 @@ export class OutputService {
         from,
         limit: q.limit,
         format: q.format,
+        final: !k.tmux,
       });
       return { sessionId: k.id, agentId, format: q.format, ...r };
     } catch (e) {

@@ -24,6 +24,16 @@ describe('readTranscript', () => {
     expect(t).toMatchObject({ next: 4, data: '€' }); // at least one character
   });
 
+  it('A14d-5: a character cut off at the end waits while the writer may complete it, reads as U+FFFD once it cannot', () => {
+    const d = dirWith(Buffer.concat([Buffer.from('hi'), euro.subarray(0, 2)]));
+    const live = readTranscript(d, '10', { from: 2, limit: 100, format: 'raw' });
+    expect(live).toMatchObject({ next: 2, end: 4, data: '' });
+    for (const format of ['raw', 'text'] as const) {
+      const over = readTranscript(d, '10', { from: 2, limit: 100, format, final: true });
+      expect(over).toMatchObject({ next: 4, end: 4, data: '\ufffd' });
+    }
+  });
+
   it('text strips escapes, keeps a partial one for the next read, and turns CRLF into LF', () => {
     const d = dirWith(Buffer.from('\x1b[1mhi\x1b[0m\r\nyo\x1b]0;t\x07!'));
     expect(readTranscript(d, '10', { from: 0, limit: 100, format: 'text' }).data).toBe('hi\nyo!');

@@ -11,6 +11,8 @@ export interface TranscriptQuery {
   from?: number;
   limit: number;
   format: TranscriptFormat;
+  /** Nothing more will be written (the session is not live): an incomplete last character is invalid. */
+  final?: boolean;
 }
 
 export interface TranscriptRead {
@@ -127,6 +129,10 @@ function readBody(
     buf = g.bytes(from, Math.min(end, from + seqLength(buf[0])));
     used = wholeCharsLength(buf);
   }
+  // the writer is gone: a character cut off at the end will never be completed, so it reads as one
+  // U+FFFD and a reader following `next` reaches `end` (A14d-5)
+  if (used === 0 && q.final && from + buf.length === end)
+    return { data: '\ufffd', used: buf.length };
   buf = buf.subarray(0, used);
   if (q.format === 'raw') return { data: decode(buf), used };
   // a sequence incomplete at the end of the file is left for the next read, like any other
