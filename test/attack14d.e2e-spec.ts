@@ -428,47 +428,41 @@ describe('A14d: an agent that exits in the middle of a character (e2e, in-proces
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // Known and open: the reader waits for an incomplete character at the end of the file to be
-  // completed, even when its writer is gone. Fails today (Jest reports it passed); a plain `it` once fixed.
-  it.failing(
-    'A14d-5 (doubtful reading): a raw reader following `next` reaches `end` of a stopped session whose agent died mid-character (§10.2: bytes available always advance a read; invalid sequences read as U+FFFD)',
-    async () => {
-      const team = {
-        agents: {
-          metaManager: { id: '00', prompt: 'p' },
-          units: [
-            { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
-          ],
-        },
-      };
-      const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
-        sessionId: string;
-      };
-      const read = async (from: number) =>
-        (
-          await request(t.http)
-            .get(`/sessions/${s.sessionId}/agents/00/output?from=${from}&format=raw`)
-            .expect(200)
-        ).body as { next: number; end: number; data: string };
-      await waitFor(async () => (await read(0)).end === 'hello\r\n'.length + 2, 10000);
-      // the session is over: the two bytes will never become a character
-      await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
-      let from = 0;
-      let data = '';
-      let r = await read(from);
-      for (let i = 0; i < 5 && from < r.end; i++) {
-        r = await read(from);
-        data += r.data;
-        from = r.next;
-      }
-      expect({ next: from, end: r.end, data }).toEqual({
-        next: r.end,
-        end: 'hello\r\n'.length + 2,
-        data: 'hello\r\n\ufffd',
-      });
-    },
-    60000,
-  );
+  it('A14d-5 (doubtful reading): a raw reader following `next` reaches `end` of a stopped session whose agent died mid-character (§10.2: bytes available always advance a read; invalid sequences read as U+FFFD)', async () => {
+    const team = {
+      agents: {
+        metaManager: { id: '00', prompt: 'p' },
+        units: [
+          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
+        ],
+      },
+    };
+    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+      sessionId: string;
+    };
+    const read = async (from: number) =>
+      (
+        await request(t.http)
+          .get(`/sessions/${s.sessionId}/agents/00/output?from=${from}&format=raw`)
+          .expect(200)
+      ).body as { next: number; end: number; data: string };
+    await waitFor(async () => (await read(0)).end === 'hello\r\n'.length + 2, 10000);
+    // the session is over: the two bytes will never become a character
+    await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
+    let from = 0;
+    let data = '';
+    let r = await read(from);
+    for (let i = 0; i < 5 && from < r.end; i++) {
+      r = await read(from);
+      data += r.data;
+      from = r.next;
+    }
+    expect({ next: from, end: r.end, data }).toEqual({
+      next: r.end,
+      end: 'hello\r\n'.length + 2,
+      data: 'hello\r\n\ufffd',
+    });
+  }, 60000);
 });
 
 describe('A14d: a tmux server left with no session (exit-empty off, or a client keeping it up) (e2e, in-process app)', () => {
