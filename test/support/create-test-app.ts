@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -69,7 +69,25 @@ export async function createTestApp(
     workspace,
     close: async () => {
       await app.close();
+      // a capture left open after close kept Jest from exiting in CI: name it where it happens
+      // (only in a workspace of this app's own: another app may still capture a shared one)
+      const open = env.MAS_WORKSPACE_ROOT ? [] : openFifos(workspace);
       if (!env.MAS_WORKSPACE_ROOT) rmSync(workspace, { recursive: true, force: true });
+      if (open.length) throw new Error(`FIFOs still open after app.close(): ${open.join(', ')}`);
     },
   };
+}
+
+/** This process's descriptors on transcript FIFOs under `workspace` (§10.2, decision 0008). */
+function openFifos(workspace: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${workspace}/`) && target.includes('.fifo')) out.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }

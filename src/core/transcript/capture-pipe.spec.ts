@@ -3,7 +3,9 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   closeSync,
   rmSync,
   symlinkSync,
@@ -49,6 +51,23 @@ describe('AgentPipes (§10.2, A10, decision 0008)', () => {
     const until = Date.now() + 2000;
     while (!got.length && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual([['10', 'hello']]);
+  });
+
+  it('two prepares at once open each FIFO once, and close leaves none open (Jest waited on a leaked one)', async () => {
+    await Promise.all([pipes.prepare(['10', '11']), pipes.prepare(['10', '11'])]);
+    const fifo = path.join(root, 'output', '10.fifo');
+    const openOn = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === fifo;
+        } catch {
+          return false;
+        }
+      }).length;
+    expect(openOn()).toBe(1);
+    pipes.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openOn()).toBe(0);
   });
 
   it('replaces a symlink or a regular file where the FIFO should be by a FIFO of ours, never writing through it (A10, A14d-4)', async () => {

@@ -92,6 +92,9 @@ export class AgentPipes {
     }
     for (const agentId of fresh) {
       if (this.closed) break;
+      // a prepare running alongside (a create's and a snapshot's) opened it meanwhile: a second
+      // reader would split the FIFO's bytes between two sockets and leak one at close
+      if (this.open.has(agentId)) continue;
       try {
         this.openOne(agentId);
       } catch (e) {
