@@ -9,27 +9,24 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from './support/create-test-app';
-import { startService, type ServiceProcess } from './support/service-process';
+import { freePort, startService, type ServiceProcess } from './support/service-process';
 import { scrubbedEnv, TmuxTestServer } from './support/tmux-server';
 import { waitFor } from './support/wait-for';
 
 const ROOT = path.join(__dirname, '..');
 
-/** A free loopback port, picked by the kernel and released for the child to take. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** The meta manager, one manager and one worker: the smallest team with every role. */
+const TEAM3 = {
+  agents: {
+    metaManager: { id: '00', prompt: 'p' },
+    units: [
+      { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
+    ],
+  },
+};
 
 function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -136,15 +133,7 @@ describe('A14d: deployment B — the service in its own pid namespace drives a t
   });
 
   it("A14d-1: agents of a service in another pid namespace than the tmux server (deployment B) reach their transcripts, and no `tee` writes into another process's files", async () => {
-    const team = {
-      agents: {
-        metaManager: { id: '00', prompt: 'p' },
-        units: [
-          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
-        ],
-      },
-    };
-    const created = await post(`${base}/runs`, team);
+    const created = await post(`${base}/runs`, TEAM3);
     expect(created.status).toBe(201);
     const sid = created.body.sessionId as string;
     const transcript = async (id: string) =>
@@ -343,15 +332,7 @@ describe('A14d: an agent whose FIFO is refused (A10) after a restore (e2e, in-pr
   });
 
   it('A14d-4: an agent printing after a restore whose FIFO was replaced by a regular file is captured, or its loss is recorded as a gap with activity `unknown` — never silently dropped while it reads `idle` (§10.2 MUST, §10.4)', async () => {
-    const team = {
-      agents: {
-        metaManager: { id: '00', prompt: 'p' },
-        units: [
-          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
-        ],
-      },
-    };
-    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+    const s = (await request(t.http).post('/runs').send(TEAM3).expect(201)).body as {
       sessionId: string;
     };
     const out = async () =>
@@ -429,15 +410,7 @@ describe('A14d: an agent that exits in the middle of a character (e2e, in-proces
   });
 
   it('A14d-5 (doubtful reading): a raw reader following `next` reaches `end` of a stopped session whose agent died mid-character (§10.2: bytes available always advance a read; invalid sequences read as U+FFFD)', async () => {
-    const team = {
-      agents: {
-        metaManager: { id: '00', prompt: 'p' },
-        units: [
-          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
-        ],
-      },
-    };
-    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+    const s = (await request(t.http).post('/runs').send(TEAM3).expect(201)).body as {
       sessionId: string;
     };
     const read = async (from: number) =>
@@ -487,15 +460,7 @@ describe('A14d: a tmux server left with no session (exit-empty off, or a client 
   });
 
   it('A14d-6: after the last session stops, a server with no session is "no live sessions" (§7.2): list answers 200 and a new /runs 201, the breaker stays closed (R5)', async () => {
-    const team = {
-      agents: {
-        metaManager: { id: '00', prompt: 'p' },
-        units: [
-          { unitId: 1, manager: { id: '10', prompt: 'p' }, workers: [{ id: '11', prompt: 'p' }] },
-        ],
-      },
-    };
-    const s = (await request(t.http).post('/runs').send(team).expect(201)).body as {
+    const s = (await request(t.http).post('/runs').send(TEAM3).expect(201)).body as {
       sessionId: string;
     };
     await request(t.http).post(`/sessions/${s.sessionId}/stop`).send({ force: true }).expect(200);
@@ -506,7 +471,7 @@ describe('A14d: a tmux server left with no session (exit-empty off, or a client 
       lists.push((await request(t.http).get('/sessions')).status);
       await new Promise((r) => setTimeout(r, 600));
     }
-    const again = await request(t.http).post('/runs').send(team);
+    const again = await request(t.http).post('/runs').send(TEAM3);
     expect({ lists, runs: again.status, code: again.body.code }).toEqual({
       lists: [200, 200, 200, 200, 200, 200],
       runs: 201,

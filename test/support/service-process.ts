@@ -20,7 +20,7 @@ export interface ServiceProcess {
 }
 
 /** A free loopback port, picked by the kernel and released for the child to take. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
